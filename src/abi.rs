@@ -1,0 +1,169 @@
+//! The Asyncify ABI, exactly as Binaryen defines it. Nothing else in the crate spells these
+//! names or numbers.
+//!
+//! A module we emit can be driven by any runtime written for Binaryen's output (Emscripten,
+//! TinyGo, ruby.wasm, `asyncify-wasm`, hand-written JS), so every name, value and offset here
+//! is part of a public contract.
+//!
+//! # State
+//! `__asyncify_state` is a mutable `i32` global: [`STATE_NORMAL`], [`STATE_UNWINDING`] or
+//! [`STATE_REWINDING`].
+//!
+//! # Data structure
+//! `__asyncify_data` is a mutable pointer-sized global holding the address of
+//! ```text
+//! offset 0            pointer  pos  -- next free byte of the asyncify stack (grows up)
+//! offset 4 (8 on 64)  pointer  end  -- one past the last usable byte
+//! ```
+//! set up by the host before `asyncify_start_unwind`.
+//!
+//! # Frames
+//! Unwinding pushes, per instrumented function, innermost first:
+//! ```text
+//! [i32 call index][saved locals in ascending local index, packed, 4-byte aligned]
+//! ```
+//! `i32`/`f32` take 4 bytes, `i64`/`f64` 8, `v128` 16. Rewinding pops them outermost first.
+
+/// Name of the state global.
+pub const STATE_GLOBAL: &str = "__asyncify_state";
+/// Name of the data-pointer global.
+pub const DATA_GLOBAL: &str = "__asyncify_data";
+
+/// Normal execution.
+pub const STATE_NORMAL: i32 = 0;
+/// Unwinding the stack: every instrumented function saves its frame and returns.
+pub const STATE_UNWINDING: i32 = 1;
+/// Rewinding the stack: every instrumented function restores its frame and skips forward.
+pub const STATE_REWINDING: i32 = 2;
+
+/// `asyncify_start_unwind(data: ptr)`
+pub const START_UNWIND: &str = "asyncify_start_unwind";
+/// `asyncify_stop_unwind()`
+pub const STOP_UNWIND: &str = "asyncify_stop_unwind";
+/// `asyncify_start_rewind(data: ptr)`
+pub const START_REWIND: &str = "asyncify_start_rewind";
+/// `asyncify_stop_rewind()`
+pub const STOP_REWIND: &str = "asyncify_stop_rewind";
+/// `asyncify_get_state() -> i32`
+pub const GET_STATE: &str = "asyncify_get_state";
+
+/// The import module of the in-module runtime API (`asyncify.start_unwind`, ...).
+pub const IMPORT_MODULE: &str = "asyncify";
+
+/// The five API functions, in the order they are appended to the module.
+pub const API: [Api; 5] = [
+    Api::StartUnwind,
+    Api::StopUnwind,
+    Api::StartRewind,
+    Api::StopRewind,
+    Api::GetState,
+];
+
+/// One of the five generated API functions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Api {
+    StartUnwind,
+    StopUnwind,
+    StartRewind,
+    StopRewind,
+    GetState,
+}
+
+impl Api {
+    /// The exported (and name-section) name, e.g. `asyncify_start_unwind`.
+    pub fn export_name(self) -> &'static str {
+        match self {
+            Api::StartUnwind => START_UNWIND,
+            Api::StopUnwind => STOP_UNWIND,
+            Api::StartRewind => START_REWIND,
+            Api::StopRewind => STOP_REWIND,
+            Api::GetState => GET_STATE,
+        }
+    }
+
+    /// The field name under the `asyncify` import module, e.g. `start_unwind`.
+    pub fn import_name(self) -> &'static str {
+        &self.export_name()["asyncify_".len()..]
+    }
+
+    /// Find the API function an `asyncify.<name>` import refers to.
+    pub fn from_import_name(name: &str) -> Option<Api> {
+        API.into_iter().find(|api| api.import_name() == name)
+    }
+
+    /// Whether the function takes the data pointer.
+    pub fn takes_data(self) -> bool {
+        matches!(self, Api::StartUnwind | Api::StartRewind)
+    }
+
+    /// The state the function sets, if it sets one.
+    pub fn sets_state(self) -> Option<i32> {
+        match self {
+            Api::StartUnwind => Some(STATE_UNWINDING),
+            Api::StartRewind => Some(STATE_REWINDING),
+            Api::StopUnwind | Api::StopRewind => Some(STATE_NORMAL),
+            Api::GetState => None,
+        }
+    }
+}
+
+/// Width of pointers in the asyncify data structure, from the memory it lives in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PointerWidth {
+    /// 32-bit memory: `i32` pointers, `end` at offset 4.
+    W32,
+    /// memory64: `i64` pointers, `end` at offset 8.
+    W64,
+}
+
+impl PointerWidth {
+    /// Bytes in a pointer.
+    pub fn bytes(self) -> u32 {
+        match self {
+            PointerWidth::W32 => 4,
+            PointerWidth::W64 => 8,
+        }
+    }
+
+    /// Offset of the `pos` field in the data structure.
+    pub fn pos_offset(self) -> u64 {
+        0
+    }
+
+    /// Offset of the `end` field in the data structure.
+    pub fn end_offset(self) -> u64 {
+        u64::from(self.bytes())
+    }
+}
+
+/// Size of the call index at the bottom of every frame.
+pub const CALL_INDEX_BYTES: u32 = 4;
+
+/// Alignment (in bytes) used for every access to the asyncify stack; pointers given by the
+/// host are assumed to be at least this aligned.
+pub const STACK_ALIGN: u32 = 4;
+
+/// Bytes a saved local of this type takes in a frame, or `None` if it cannot be stored in
+/// linear memory (references).
+pub fn saved_size(ty: walrus::ValType) -> Option<u32> {
+    match ty {
+        walrus::ValType::I32 | walrus::ValType::F32 => Some(4),
+        walrus::ValType::I64 | walrus::ValType::F64 => Some(8),
+        walrus::ValType::V128 => Some(16),
+        walrus::ValType::Ref(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn import_names_round_trip() {
+        for api in API {
+            assert_eq!(Api::from_import_name(api.import_name()), Some(api));
+            assert!(api.export_name().starts_with("asyncify_"));
+        }
+        assert_eq!(Api::from_import_name("sleep"), None);
+    }
+}
