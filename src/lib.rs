@@ -3,7 +3,41 @@
 pub mod abi;
 pub mod emit;
 pub mod error;
+pub mod input;
 pub mod options;
 
 pub use error::{Error, ErrorKind, Result};
 pub use options::Options;
+
+/// A message for the person running the tool, produced while transforming.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// How important it is.
+    pub level: Level,
+    /// The text, without a `warning:` prefix.
+    pub message: String,
+}
+
+/// Importance of a [`Diagnostic`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    /// Something is probably wrong (a list entry matched nothing, debug info was dropped).
+    Warning,
+    /// An instrumentation decision, shown with `--verbose`.
+    Info,
+}
+
+/// The result of a transform.
+#[derive(Clone, Debug)]
+pub struct Output {
+    /// The transformed module, validated.
+    pub wasm: Vec<u8>,
+    /// Warnings and (with `verbose`) decisions, in a stable order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Transform a module (binary or WAT text) so it can be paused and resumed.
+pub fn transform(input: &[u8], options: &Options) -> Result<Output> {
+    let _ = (input, options);
+    Err(Error::unsupported("the transform is not written yet"))
+}

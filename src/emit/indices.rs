@@ -194,3 +194,34 @@ mod tests {
         assert_eq!(space.len(), 2);
     }
 }
+
+impl Indices {
+    /// Indices identical to the input's: every original item keeps its index. The starting
+    /// point before imports are removed or items appended.
+    pub fn identity(ids: &crate::input::OriginalIds) -> Indices {
+        let mut indices = Indices::default();
+        indices.set_original_types(&ids.types);
+        for &id in &ids.funcs {
+            indices.funcs.push(id.index());
+        }
+        for &id in &ids.globals {
+            indices.globals.push(id.index());
+        }
+        for &id in &ids.tables {
+            indices.tables.push(id.index());
+        }
+        for &id in &ids.memories {
+            indices.memories.push(id.index());
+        }
+        for &id in &ids.elems {
+            indices.elems.push(id.index());
+        }
+        for &id in &ids.data {
+            indices.data.push(id.index());
+        }
+        for &id in &ids.tags {
+            indices.tags.push(id.index());
+        }
+        indices
+    }
+}
