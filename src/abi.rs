@@ -125,6 +125,14 @@ impl PointerWidth {
         }
     }
 
+    /// The wasm type of a pointer.
+    pub fn val_type(self) -> walrus::ValType {
+        match self {
+            PointerWidth::W32 => walrus::ValType::I32,
+            PointerWidth::W64 => walrus::ValType::I64,
+        }
+    }
+
     /// Offset of the `pos` field in the data structure.
     pub fn pos_offset(self) -> u64 {
         0

@@ -48,22 +48,182 @@ impl OriginalIds {
 }
 
 /// Turn the input into binary wasm: binary passes through, text is parsed as WAT.
-pub fn to_binary(input: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>> {
+///
+/// Binaryen accepts text modules that declare imports after other definitions (the original
+/// Asyncify examples do); the text format does not. Such input is accepted here too, by
+/// moving the imports first, with a warning (the second value).
+pub fn to_binary(input: &[u8]) -> Result<(std::borrow::Cow<'_, [u8]>, Option<String>)> {
     if input.starts_with(b"\0asm") {
-        return Ok(input.into());
+        return Ok((input.into(), None));
     }
-    match wat::parse_bytes(input) {
-        Ok(bytes) => Ok(bytes),
-        Err(e) => {
-            let looks_binary = input.iter().take(64).any(|&b| b == 0);
-            let msg = if looks_binary {
-                "input is neither a WebAssembly binary (no `\\0asm` header) nor WAT text"
-                    .to_string()
-            } else {
-                format!("failed to parse WAT: {e}")
-            };
-            Err(Error::parse(msg))
+    let err = match wat::parse_bytes(input) {
+        Ok(bytes) => return Ok((bytes, None)),
+        Err(e) => e,
+    };
+    if input.iter().take(64).any(|&b| b == 0) {
+        return Err(Error::parse(
+            "input is neither a WebAssembly binary (no `\\0asm` header) nor WAT text",
+        ));
+    }
+    if err.to_string().contains("import after") {
+        if let Some(hoisted) = std::str::from_utf8(input).ok().and_then(hoist_imports) {
+            if let Ok(bytes) = wat::parse_str(&hoisted) {
+                let warning = "the input text declares imports after other definitions, which \
+                               the WebAssembly text format does not allow; accepted by moving \
+                               the imports first (as Binaryen does)";
+                return Ok((bytes.into(), Some(warning.to_string())));
+            }
         }
+    }
+    Err(Error::parse(format!("failed to parse WAT: {err}")))
+}
+
+/// Move every top-level `(import ...)` field of a `(module ...)` before the other fields.
+/// Returns `None` if the text is not a single module form this simple scanner understands.
+fn hoist_imports(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let start = skip_trivia(bytes, 0)?;
+    if !text[start..].starts_with("(module") {
+        return None;
+    }
+    let mut pos = start + "(module".len();
+    let mut head_end = pos; // `(module $name` stays in front
+    let mut imports: Vec<&str> = Vec::new();
+    let mut others: Vec<&str> = Vec::new();
+    loop {
+        let next = skip_trivia(bytes, pos)?;
+        match bytes.get(next)? {
+            b')' => {
+                let mut out = String::with_capacity(text.len());
+                out.push_str(&text[..head_end]);
+                for field in imports.iter().chain(&others) {
+                    out.push('\n');
+                    out.push_str(field);
+                }
+                out.push_str(&text[next..]);
+                return Some(out);
+            }
+            b'(' => {
+                let end = form_end(bytes, next)?;
+                let field = &text[next..end];
+                if field.starts_with("(import") {
+                    imports.push(field);
+                } else {
+                    others.push(field);
+                }
+                pos = end;
+            }
+            _ => {
+                // An atom such as the module's `$name`: only allowed before any field.
+                if !imports.is_empty() || !others.is_empty() {
+                    return None;
+                }
+                let mut end = next;
+                while end < bytes.len()
+                    && !bytes[end].is_ascii_whitespace()
+                    && !b"();".contains(&bytes[end])
+                {
+                    end += 1;
+                }
+                pos = end;
+                head_end = end;
+            }
+        }
+    }
+}
+
+/// Skip whitespace and comments; the position of the next token.
+fn skip_trivia(bytes: &[u8], mut pos: usize) -> Option<usize> {
+    loop {
+        while pos < bytes.len() && bytes[pos].is_ascii_whitespace() {
+            pos += 1;
+        }
+        if bytes[pos..].starts_with(b";;") {
+            while pos < bytes.len() && bytes[pos] != b'\n' {
+                pos += 1;
+            }
+        } else if bytes[pos..].starts_with(b"(;") {
+            pos = block_comment_end(bytes, pos)?;
+        } else {
+            return (pos < bytes.len()).then_some(pos);
+        }
+    }
+}
+
+fn block_comment_end(bytes: &[u8], mut pos: usize) -> Option<usize> {
+    let mut depth = 0;
+    while pos + 1 < bytes.len() {
+        if bytes[pos..].starts_with(b"(;") {
+            depth += 1;
+            pos += 2;
+        } else if bytes[pos..].starts_with(b";)") {
+            depth -= 1;
+            pos += 2;
+            if depth == 0 {
+                return Some(pos);
+            }
+        } else {
+            pos += 1;
+        }
+    }
+    None
+}
+
+/// The end (exclusive) of the parenthesized form starting at `pos`.
+fn form_end(bytes: &[u8], mut pos: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    while pos < bytes.len() {
+        match bytes[pos] {
+            b'"' => {
+                pos += 1;
+                while pos < bytes.len() && bytes[pos] != b'"' {
+                    pos += if bytes[pos] == b'\\' { 2 } else { 1 };
+                }
+                pos += 1;
+                continue;
+            }
+            b';' if bytes.get(pos + 1) == Some(&b';') => {
+                while pos < bytes.len() && bytes[pos] != b'\n' {
+                    pos += 1;
+                }
+                continue;
+            }
+            b'(' if bytes.get(pos + 1) == Some(&b';') => {
+                pos = block_comment_end(bytes, pos)?;
+                continue;
+            }
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(pos + 1);
+                }
+            }
+            _ => {}
+        }
+        pos += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hoists_imports_after_memory() {
+        let text = "(module $m (memory 1) ;; c\n (import \"a\" \"b\" (func)) (; x ;) (func))";
+        let hoisted = hoist_imports(text).unwrap();
+        assert!(hoisted.find("(import").unwrap() < hoisted.find("(memory").unwrap());
+        wat::parse_str(&hoisted).unwrap();
+        let (_, warning) = to_binary(text.as_bytes()).unwrap();
+        assert!(warning.is_some());
+    }
+
+    #[test]
+    fn valid_text_needs_no_warning() {
+        let (_, warning) = to_binary(b"(module (import \"a\" \"b\" (func)) (memory 1))").unwrap();
+        assert!(warning.is_none());
     }
 }
 

@@ -1,10 +1,15 @@
 //! Make WebAssembly modules pausable and resumable, with Binaryen's Asyncify ABI.
 
 pub mod abi;
+pub mod analysis;
 pub mod emit;
 pub mod error;
 pub mod input;
+pub mod ir;
+pub mod list;
 pub mod options;
+pub mod passes;
+pub mod pipeline;
 
 pub use error::{Error, ErrorKind, Result};
 pub use options::Options;
@@ -38,6 +43,5 @@ pub struct Output {
 
 /// Transform a module (binary or WAT text) so it can be paused and resumed.
 pub fn transform(input: &[u8], options: &Options) -> Result<Output> {
-    let _ = (input, options);
-    Err(Error::unsupported("the transform is not written yet"))
+    pipeline::run(input, options)
 }

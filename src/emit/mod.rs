@@ -6,3 +6,4 @@
 
 pub mod encode;
 pub mod indices;
+pub mod writer;

@@ -1,0 +1,269 @@
+//! Which locals must survive each pause: those live when execution resumes at the pause
+//! point, in *normal* execution of the instrumented code.
+//!
+//! Binaryen computes liveness on the guarded code as if the guards could go either way, and
+//! so saves locals that are only live along paths a rewind never takes (temps set in a
+//! skipped run, conditions of skipped ifs). After a resume execution is normal, so we solve
+//! liveness with the guards' normal-mode outcome: run guards and pause guards are always
+//! entered, unwind exits never. The glue the flow pass adds on the rewind path only re-stores
+//! locals to the values they already hold, so no rewind-only use needs a save.
+//!
+//! The result for a pause point is the live set at the entry of its guard, which includes
+//! the call's arguments re-read there (the callee sees them again when rewinding).
+
+use crate::passes::flow::FlowResult;
+use std::collections::{HashMap, HashSet};
+use walrus::ir::{Instr, InstrSeqId, LegacyCatch, TryTableCatch};
+use walrus::{LocalFunction, LocalId};
+
+/// Live locals per pause point.
+#[derive(Clone, Debug, Default)]
+pub struct PauseLiveness {
+    /// `live[k]`: locals live at pause point `k`, in no particular order.
+    pub live: Vec<Vec<LocalId>>,
+}
+
+impl PauseLiveness {
+    /// The union over all pause points.
+    pub fn union(&self) -> HashSet<LocalId> {
+        self.live.iter().flatten().copied().collect()
+    }
+}
+
+/// Solve liveness for an instrumented function.
+pub fn analyze(func: &LocalFunction, flow: &FlowResult) -> PauseLiveness {
+    let mut solver = Solver::new(func, flow);
+    let mut labels = HashMap::new();
+    // Leaving the body means `return`: nothing is live there.
+    labels.insert(flow.body, BitSet::new(solver.width));
+    solver.labels = labels;
+    let empty = BitSet::new(solver.width);
+    solver.seq(func, flow.body, empty);
+    let mut live = vec![Vec::new(); flow.pause_sites.len()];
+    for site in &flow.pause_sites {
+        if let Some(set) = solver.at_guard.get(&site.guard) {
+            live[site.index as usize] = set.iter().map(|i| solver.locals[i]).collect();
+        }
+    }
+    PauseLiveness { live }
+}
+
+struct Solver<'a> {
+    flow: &'a FlowResult,
+    locals: Vec<LocalId>,
+    dense: HashMap<LocalId, usize>,
+    width: usize,
+    labels: HashMap<InstrSeqId, BitSet>,
+    /// Live sets at the entry of loop bodies, kept across outer iterations so nested loops
+    /// converge from where they left off instead of from scratch.
+    loop_heads: HashMap<InstrSeqId, BitSet>,
+    /// Live sets on entry to the enclosing exception handlers (innermost last).
+    handlers: Vec<BitSet>,
+    guards: HashSet<InstrSeqId>,
+    at_guard: HashMap<InstrSeqId, BitSet>,
+}
+
+impl<'a> Solver<'a> {
+    fn new(func: &LocalFunction, flow: &'a FlowResult) -> Solver<'a> {
+        let mut locals = Vec::new();
+        let mut dense = HashMap::new();
+        for seq in crate::ir::seqs_pre_order(func) {
+            for (instr, _) in func.block(seq).instrs.iter() {
+                let local = match instr {
+                    Instr::LocalGet(g) => g.local,
+                    Instr::LocalSet(s) => s.local,
+                    Instr::LocalTee(t) => t.local,
+                    _ => continue,
+                };
+                dense.entry(local).or_insert_with(|| {
+                    locals.push(local);
+                    locals.len() - 1
+                });
+            }
+        }
+        let width = locals.len();
+        Solver {
+            flow,
+            locals,
+            dense,
+            width,
+            labels: HashMap::new(),
+            loop_heads: HashMap::new(),
+            handlers: Vec::new(),
+            guards: flow.pause_sites.iter().map(|s| s.guard).collect(),
+            at_guard: HashMap::new(),
+        }
+    }
+
+    /// Live-in of `seq` given the live set after it.
+    fn seq(&mut self, func: &LocalFunction, seq: InstrSeqId, live_out: BitSet) -> BitSet {
+        let mut live = live_out;
+        for (instr, _) in func.block(seq).instrs.iter().rev() {
+            match instr {
+                Instr::LocalGet(g) => live.insert(self.dense[&g.local]),
+                Instr::LocalSet(s) => live.remove(self.dense[&s.local]),
+                Instr::LocalTee(t) => live.remove(self.dense[&t.local]),
+                Instr::Br(b) => live = self.label(b.block),
+                Instr::BrIf(b) => live.union_with(&self.label(b.block)),
+                Instr::BrOnNull(b) => live.union_with(&self.label(b.block)),
+                Instr::BrOnNonNull(b) => live.union_with(&self.label(b.block)),
+                Instr::BrOnCast(b) => live.union_with(&self.label(b.block)),
+                Instr::BrOnCastFail(b) => live.union_with(&self.label(b.block)),
+                Instr::BrTable(t) => {
+                    let mut all = self.label(t.default);
+                    for &b in t.blocks.iter() {
+                        all.union_with(&self.label(b));
+                    }
+                    live = all;
+                }
+                Instr::Return(_)
+                | Instr::Unreachable(_)
+                | Instr::ReturnCall(_)
+                | Instr::ReturnCallIndirect(_)
+                | Instr::ReturnCallRef(_) => live = BitSet::new(self.width),
+                Instr::Throw(_) | Instr::ThrowRef(_) | Instr::Rethrow(_) => {
+                    live = self.throw_target();
+                }
+                Instr::Call(_) | Instr::CallIndirect(_) | Instr::CallRef(_) => {
+                    // The callee may throw to a handler in this function.
+                    live.union_with(&self.throw_target());
+                }
+                Instr::Block(b) => {
+                    self.labels.insert(b.seq, live.clone());
+                    live = self.seq(func, b.seq, live);
+                }
+                Instr::Loop(l) => {
+                    let mut head = self
+                        .loop_heads
+                        .get(&l.seq)
+                        .cloned()
+                        .unwrap_or_else(|| BitSet::new(self.width));
+                    loop {
+                        self.labels.insert(l.seq, head.clone());
+                        let entry = self.seq(func, l.seq, live.clone());
+                        if entry == head {
+                            break;
+                        }
+                        head.union_with(&entry);
+                    }
+                    self.loop_heads.insert(l.seq, head.clone());
+                    live = head;
+                }
+                Instr::IfElse(i) => {
+                    if self.flow.unwind_only.contains(&i.consequent) {
+                        // Never taken in normal mode; the empty alternative changes nothing.
+                        continue;
+                    }
+                    self.labels.insert(i.consequent, live.clone());
+                    self.labels.insert(i.alternative, live.clone());
+                    let then_in = self.seq(func, i.consequent, live.clone());
+                    if self.guards.contains(&i.consequent) {
+                        self.at_guard.insert(i.consequent, then_in.clone());
+                    }
+                    if self.flow.normal_only.contains(&i.consequent)
+                        || self.guards.contains(&i.consequent)
+                    {
+                        live = then_in;
+                    } else {
+                        let else_in = self.seq(func, i.alternative, live);
+                        live = then_in;
+                        live.union_with(&else_in);
+                    }
+                }
+                Instr::TryTable(t) => {
+                    self.labels.insert(t.seq, live.clone());
+                    let mut caught = BitSet::new(self.width);
+                    for catch in &t.catches {
+                        let (TryTableCatch::Catch { label, .. }
+                        | TryTableCatch::CatchRef { label, .. }
+                        | TryTableCatch::CatchAll { label }
+                        | TryTableCatch::CatchAllRef { label }) = catch;
+                        caught.union_with(&self.label(*label));
+                    }
+                    self.handlers.push(caught);
+                    live = self.seq(func, t.seq, live);
+                    self.handlers.pop();
+                }
+                Instr::Try(t) => {
+                    let mut caught = BitSet::new(self.width);
+                    let mut delegates = false;
+                    for catch in &t.catches {
+                        match catch {
+                            LegacyCatch::Catch { handler, .. }
+                            | LegacyCatch::CatchAll { handler } => {
+                                self.labels.insert(*handler, live.clone());
+                                let handler_in = self.seq(func, *handler, live.clone());
+                                caught.union_with(&handler_in);
+                            }
+                            LegacyCatch::Delegate { .. } => delegates = true,
+                        }
+                    }
+                    if delegates
+                        || t.catches
+                            .iter()
+                            .all(|c| !matches!(c, LegacyCatch::CatchAll { .. }))
+                    {
+                        // Uncaught (or delegated) exceptions go further out.
+                        caught.union_with(&self.throw_target());
+                    }
+                    self.labels.insert(t.seq, live.clone());
+                    self.handlers.push(caught);
+                    live = self.seq(func, t.seq, live);
+                    self.handlers.pop();
+                }
+                _ => {}
+            }
+        }
+        live
+    }
+
+    fn label(&self, seq: InstrSeqId) -> BitSet {
+        self.labels
+            .get(&seq)
+            .cloned()
+            .unwrap_or_else(|| BitSet::new(self.width))
+    }
+
+    fn throw_target(&self) -> BitSet {
+        self.handlers
+            .last()
+            .cloned()
+            .unwrap_or_else(|| BitSet::new(self.width))
+    }
+}
+
+/// A fixed-width set of small integers.
+#[derive(Clone, PartialEq, Eq, Debug)]
+struct BitSet {
+    words: Vec<u64>,
+}
+
+impl BitSet {
+    fn new(width: usize) -> BitSet {
+        BitSet {
+            words: vec![0; width.div_ceil(64)],
+        }
+    }
+
+    fn insert(&mut self, i: usize) {
+        self.words[i / 64] |= 1 << (i % 64);
+    }
+
+    fn remove(&mut self, i: usize) {
+        self.words[i / 64] &= !(1 << (i % 64));
+    }
+
+    fn union_with(&mut self, other: &BitSet) {
+        for (a, b) in self.words.iter_mut().zip(&other.words) {
+            *a |= b;
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.words.iter().enumerate().flat_map(|(w, &bits)| {
+            (0..64)
+                .filter(move |b| bits & (1 << b) != 0)
+                .map(move |b| w * 64 + b)
+        })
+    }
+}

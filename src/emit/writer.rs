@@ -1,0 +1,889 @@
+//! Write the output module by copying the input and splicing in what changed.
+//!
+//! * Function bodies asyncify did not touch are copied byte for byte, so untouched code comes
+//!   out exactly as it went in (a walrus round trip re-encodes every body, reorders
+//!   functions largest-first and grows real modules by ~2%).
+//! * Only when `asyncify.*` imports are removed do the later function indices move down;
+//!   then untouched bodies are re-encoded with the index change and nothing else.
+//! * Changed bodies are encoded from walrus IR ([`super::encode`]); new functions, globals,
+//!   exports, types and (if needed) a memory are appended at the end of their index spaces.
+//! * Custom sections stay where they were. The name section is updated (names of removed
+//!   imports dropped, names of new items added, local names of changed functions
+//!   regenerated); DWARF, which describes code offsets that moved, is dropped with a warning.
+
+use super::encode::encode_function;
+use super::indices::{IndexSpace, Indices};
+use crate::error::{Error, Result};
+use crate::input::OriginalIds;
+use std::collections::{HashMap, HashSet};
+use walrus::{ExportItem, FunctionId, FunctionKind, GlobalId, MemoryId, Module, TypeId};
+use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
+use wasm_encoder::{ConstExpr, IndirectNameMap, NameMap, RawSection};
+use wasmparser::{Name, NameSectionReader, Parser, Payload};
+
+/// What to add to the input and what to take away.
+#[derive(Clone, Debug, Default)]
+pub struct Changes {
+    /// Defined functions whose bodies changed (encoded from walrus IR).
+    pub rewritten: HashSet<FunctionId>,
+    /// Functions to append, in order.
+    pub new_funcs: Vec<FunctionId>,
+    /// Globals to append, in order.
+    pub new_globals: Vec<GlobalId>,
+    /// A memory to append.
+    pub new_memory: Option<MemoryId>,
+    /// Exports to append, in order.
+    pub new_exports: Vec<(String, ExportItem)>,
+    /// Function imports to remove, each with the function that takes its place in calls.
+    pub replaced_imports: Vec<(FunctionId, FunctionId)>,
+}
+
+/// The written module and what the writer wants the user to know.
+pub struct Written {
+    /// The module.
+    pub wasm: Vec<u8>,
+    /// Warnings (for example dropped debug info).
+    pub warnings: Vec<String>,
+    /// Output function index of every function body we encoded, for error reports.
+    pub encoded: Vec<(u32, FunctionId)>,
+}
+
+/// Write `module` (the input plus `changes`) as a binary, reusing `original` wherever possible.
+pub fn write(
+    original: &[u8],
+    module: &Module,
+    ids: &OriginalIds,
+    changes: &Changes,
+) -> Result<Written> {
+    let mut indices = output_indices(ids, changes);
+
+    // Map from input function index to output index, for re-encoding untouched code.
+    let func_map: Vec<u32> = ids.funcs.iter().map(|&f| indices.func(f)).collect();
+    let shifted = !changes.replaced_imports.is_empty();
+
+    // Encode every changed and new body first: they may need types the input lacks, which
+    // must be known before the type section is written.
+    let mut bodies: HashMap<FunctionId, (wasm_encoder::Function, Vec<walrus::LocalId>)> =
+        HashMap::new();
+    let mut encoded = Vec::new();
+    for &id in changes.rewritten.iter().chain(&changes.new_funcs) {
+        let FunctionKind::Local(local) = &module.funcs.get(id).kind else {
+            return Err(Error::internal("asked to encode an imported function"));
+        };
+        let e = encode_function(module, local, &mut indices);
+        encoded.push((indices.func(id), id));
+        bodies.insert(id, (e.function, e.locals));
+    }
+    let new_func_types: Vec<u32> = changes
+        .new_funcs
+        .iter()
+        .map(|&f| indices.ty(module.funcs.get(f).ty()))
+        .collect();
+    // Converting appended types may append more (references to concrete types).
+    let mut new_types = Vec::new();
+    let mut i = 0;
+    while i < indices.new_types().len() {
+        let id = indices.new_types()[i];
+        new_types.push(function_type(module, id, &mut indices)?);
+        i += 1;
+    }
+
+    let mut w = Writer {
+        out: wasm_encoder::Module::new(),
+        remap: Remap { funcs: &func_map },
+        changed_code: shifted || !changes.rewritten.is_empty(),
+        warnings: Vec::new(),
+        dwarf_dropped: Vec::new(),
+    };
+    let present: HashSet<u8> = section_ids(original)?;
+    let pending = Pending {
+        types: !new_types.is_empty() && !present.contains(&1),
+        funcs: !changes.new_funcs.is_empty() && !present.contains(&3),
+        memory: changes.new_memory.is_some() && !present.contains(&5),
+        globals: !changes.new_globals.is_empty() && !present.contains(&6),
+        exports: !changes.new_exports.is_empty() && !present.contains(&7),
+        code: !changes.new_funcs.is_empty() && !present.contains(&10),
+    };
+    let mut pending = pending;
+    let replaced: HashSet<FunctionId> = changes.replaced_imports.iter().map(|(f, _)| *f).collect();
+    let num_func_imports = ids
+        .funcs
+        .iter()
+        .filter(|&&f| matches!(module.funcs.get(f).kind, FunctionKind::Import(_)))
+        .count();
+    let mut defined_index = 0usize;
+    let mut code = wasm_encoder::CodeSection::new();
+
+    let parser = Parser::new(0);
+    for payload in parser.parse_all(original) {
+        let payload = payload.map_err(|e| Error::parse(e.to_string()))?;
+        let err = |e: wasm_encoder::reencode::Error<std::convert::Infallible>| {
+            Error::internal(e.to_string())
+        };
+        match payload {
+            Payload::TypeSection(reader) => {
+                w.before(
+                    1,
+                    &mut pending,
+                    &new_types,
+                    &new_func_types,
+                    module,
+                    changes,
+                    &indices,
+                    &bodies,
+                )?;
+                let mut section = wasm_encoder::TypeSection::new();
+                RoundtripReencoder
+                    .parse_type_section(&mut section, reader)
+                    .map_err(err)?;
+                for (params, results) in &new_types {
+                    section
+                        .ty()
+                        .function(params.iter().copied(), results.iter().copied());
+                }
+                w.out.section(&section);
+            }
+            Payload::ImportSection(reader) => {
+                w.before(
+                    2,
+                    &mut pending,
+                    &new_types,
+                    &new_func_types,
+                    module,
+                    changes,
+                    &indices,
+                    &bodies,
+                )?;
+                let mut section = wasm_encoder::ImportSection::new();
+                let mut func_import = 0usize;
+                for import in reader.into_imports() {
+                    let import = import.map_err(|e| Error::parse(e.to_string()))?;
+                    if let wasmparser::TypeRef::Func(_) | wasmparser::TypeRef::FuncExact(_) =
+                        import.ty
+                    {
+                        let id = ids.funcs[func_import];
+                        func_import += 1;
+                        if replaced.contains(&id) {
+                            continue;
+                        }
+                    }
+                    RoundtripReencoder
+                        .parse_import(&mut section, import)
+                        .map_err(err)?;
+                }
+                w.out.section(&section);
+            }
+            Payload::FunctionSection(reader) => {
+                w.before(
+                    3,
+                    &mut pending,
+                    &new_types,
+                    &new_func_types,
+                    module,
+                    changes,
+                    &indices,
+                    &bodies,
+                )?;
+                let mut section = wasm_encoder::FunctionSection::new();
+                RoundtripReencoder
+                    .parse_function_section(&mut section, reader)
+                    .map_err(err)?;
+                for &ty in &new_func_types {
+                    section.function(ty);
+                }
+                w.out.section(&section);
+            }
+            Payload::TableSection(reader) => {
+                w.before(
+                    4,
+                    &mut pending,
+                    &new_types,
+                    &new_func_types,
+                    module,
+                    changes,
+                    &indices,
+                    &bodies,
+                )?;
+                let mut section = wasm_encoder::TableSection::new();
+                w.remap
+                    .parse_table_section(&mut section, reader)
+                    .map_err(err)?;
+                w.out.section(&section);
+            }
+            Payload::MemorySection(reader) => {
+                w.before(
+                    5,
+                    &mut pending,
+                    &new_types,
+                    &new_func_types,
+                    module,
+                    changes,
+                    &indices,
+                    &bodies,
+                )?;
+                let mut section = wasm_encoder::MemorySection::new();
+                RoundtripReencoder
+                    .parse_memory_section(&mut section, reader)
+                    .map_err(err)?;
+                if let Some(m) = changes.new_memory {
+                    section.memory(memory_type(module, m));
+                }
+                w.out.section(&section);
+            }
+            Payload::TagSection(reader) => {
+                w.before(
+                    6,
+                    &mut pending,
+                    &new_types,
+                    &new_func_types,
+                    module,
+                    changes,
+                    &indices,
+                    &bodies,
+                )?;
+                let mut section = wasm_encoder::TagSection::new();
+                RoundtripReencoder
+                    .parse_tag_section(&mut section, reader)
+                    .map_err(err)?;
+                w.out.section(&section);
+            }
+            Payload::GlobalSection(reader) => {
+                w.before(
+                    7,
+                    &mut pending,
+                    &new_types,
+                    &new_func_types,
+                    module,
+                    changes,
+                    &indices,
+                    &bodies,
+                )?;
+                let mut section = wasm_encoder::GlobalSection::new();
+                w.remap
+                    .parse_global_section(&mut section, reader)
+                    .map_err(err)?;
+                for &g in &changes.new_globals {
+                    add_global(&mut section, module, g)?;
+                }
+                w.out.section(&section);
+            }
+            Payload::ExportSection(reader) => {
+                w.before(
+                    8,
+                    &mut pending,
+                    &new_types,
+                    &new_func_types,
+                    module,
+                    changes,
+                    &indices,
+                    &bodies,
+                )?;
+                let mut section = wasm_encoder::ExportSection::new();
+                w.remap
+                    .parse_export_section(&mut section, reader)
+                    .map_err(err)?;
+                for (name, item) in &changes.new_exports {
+                    let (kind, index) = export_target(*item, &indices);
+                    section.export(name, kind, index);
+                }
+                w.out.section(&section);
+            }
+            Payload::StartSection { func, .. } => {
+                w.before(
+                    9,
+                    &mut pending,
+                    &new_types,
+                    &new_func_types,
+                    module,
+                    changes,
+                    &indices,
+                    &bodies,
+                )?;
+                w.out.section(&wasm_encoder::StartSection {
+                    function_index: func_map[func as usize],
+                });
+            }
+            Payload::ElementSection(reader) => {
+                w.before(
+                    10,
+                    &mut pending,
+                    &new_types,
+                    &new_func_types,
+                    module,
+                    changes,
+                    &indices,
+                    &bodies,
+                )?;
+                let mut section = wasm_encoder::ElementSection::new();
+                w.remap
+                    .parse_element_section(&mut section, reader)
+                    .map_err(err)?;
+                w.out.section(&section);
+            }
+            Payload::DataCountSection { count, .. } => {
+                w.before(
+                    11,
+                    &mut pending,
+                    &new_types,
+                    &new_func_types,
+                    module,
+                    changes,
+                    &indices,
+                    &bodies,
+                )?;
+                w.out.section(&wasm_encoder::DataCountSection { count });
+            }
+            Payload::CodeSectionStart { count, .. } => {
+                w.before(
+                    12,
+                    &mut pending,
+                    &new_types,
+                    &new_func_types,
+                    module,
+                    changes,
+                    &indices,
+                    &bodies,
+                )?;
+                if count == 0 {
+                    for f in &changes.new_funcs {
+                        code.function(&bodies[f].0);
+                    }
+                    w.out.section(&code);
+                }
+            }
+            Payload::CodeSectionEntry(body) => {
+                let id = ids.funcs[num_func_imports + defined_index];
+                defined_index += 1;
+                if let Some((function, _)) = bodies.get(&id) {
+                    code.function(function);
+                } else if shifted {
+                    w.remap.parse_function_body(&mut code, body).map_err(err)?;
+                } else {
+                    code.raw(&original[body.range()]);
+                }
+                if defined_index == ids.funcs.len() - num_func_imports {
+                    for f in &changes.new_funcs {
+                        code.function(&bodies[f].0);
+                    }
+                    w.out.section(&code);
+                }
+            }
+            Payload::DataSection(reader) => {
+                w.before(
+                    13,
+                    &mut pending,
+                    &new_types,
+                    &new_func_types,
+                    module,
+                    changes,
+                    &indices,
+                    &bodies,
+                )?;
+                w.out.section(&RawSection {
+                    id: wasm_encoder::SectionId::Data as u8,
+                    data: &original[reader.range()],
+                });
+            }
+            Payload::CustomSection(reader) => {
+                let name = reader.name();
+                if name == "name" {
+                    let names = rewrite_names(
+                        reader.data(),
+                        reader.data_offset(),
+                        module,
+                        ids,
+                        changes,
+                        &indices,
+                        &bodies,
+                    )?;
+                    w.out.section(&names);
+                } else if name.starts_with(".debug_") && w.changed_code {
+                    w.dwarf_dropped.push(name.to_string());
+                } else {
+                    w.out.section(&RawSection {
+                        id: wasm_encoder::SectionId::Custom as u8,
+                        data: &original[reader.range()],
+                    });
+                }
+            }
+            Payload::Version { .. } => {}
+            Payload::End(_) => {
+                w.before(
+                    14,
+                    &mut pending,
+                    &new_types,
+                    &new_func_types,
+                    module,
+                    changes,
+                    &indices,
+                    &bodies,
+                )?;
+            }
+            other => {
+                return Err(Error::unsupported(format!(
+                    "unsupported section in input: {:?}",
+                    other.as_section().map(|(id, _)| id)
+                )));
+            }
+        }
+    }
+
+    if !w.dwarf_dropped.is_empty() {
+        w.warnings.push(format!(
+            "dropped DWARF debug info ({}) because code offsets changed; function and local \
+             names are kept",
+            w.dwarf_dropped.join(", ")
+        ));
+    }
+    Ok(Written {
+        wasm: w.out.finish(),
+        warnings: w.warnings,
+        encoded,
+    })
+}
+
+/// Output indices: inputs keep theirs (minus removed imports), additions go last.
+fn output_indices(ids: &OriginalIds, changes: &Changes) -> Indices {
+    let mut indices = Indices::identity(ids);
+    let replaced: HashMap<FunctionId, FunctionId> =
+        changes.replaced_imports.iter().copied().collect();
+    let mut funcs = IndexSpace::default();
+    for &f in &ids.funcs {
+        if replaced.contains_key(&f) {
+            funcs.skip(f.index());
+        } else {
+            funcs.push(f.index());
+        }
+    }
+    for &f in &changes.new_funcs {
+        funcs.push(f.index());
+    }
+    for (&import, &target) in &replaced {
+        let index = funcs
+            .get(target.index())
+            .expect("replacement functions are appended");
+        funcs.alias(import.index(), index);
+    }
+    indices.funcs = funcs;
+    for &g in &changes.new_globals {
+        indices.globals.push(g.index());
+    }
+    if let Some(m) = changes.new_memory {
+        indices.memories.push(m.index());
+    }
+    indices
+}
+
+/// Sections we must add that the input does not have, written in their place in the order.
+struct Pending {
+    types: bool,
+    funcs: bool,
+    memory: bool,
+    globals: bool,
+    exports: bool,
+    code: bool,
+}
+
+struct Writer<'a> {
+    out: wasm_encoder::Module,
+    remap: Remap<'a>,
+    changed_code: bool,
+    warnings: Vec<String>,
+    dwarf_dropped: Vec<String>,
+}
+
+impl Writer<'_> {
+    /// Called before writing a section of order `rank`: write the missing sections that come
+    /// before it.
+    #[allow(clippy::too_many_arguments)]
+    fn before(
+        &mut self,
+        rank: u8,
+        pending: &mut Pending,
+        new_types: &[(Vec<wasm_encoder::ValType>, Vec<wasm_encoder::ValType>)],
+        new_func_types: &[u32],
+        module: &Module,
+        changes: &Changes,
+        indices: &Indices,
+        bodies: &HashMap<FunctionId, (wasm_encoder::Function, Vec<walrus::LocalId>)>,
+    ) -> Result<()> {
+        if pending.types && rank > 1 {
+            pending.types = false;
+            let mut section = wasm_encoder::TypeSection::new();
+            for (params, results) in new_types {
+                section
+                    .ty()
+                    .function(params.iter().copied(), results.iter().copied());
+            }
+            self.out.section(&section);
+        }
+        if pending.funcs && rank > 3 {
+            pending.funcs = false;
+            let mut section = wasm_encoder::FunctionSection::new();
+            for &ty in new_func_types {
+                section.function(ty);
+            }
+            self.out.section(&section);
+        }
+        if pending.memory && rank > 5 {
+            pending.memory = false;
+            let mut section = wasm_encoder::MemorySection::new();
+            section.memory(memory_type(module, changes.new_memory.unwrap()));
+            self.out.section(&section);
+        }
+        if pending.globals && rank > 7 {
+            pending.globals = false;
+            let mut section = wasm_encoder::GlobalSection::new();
+            for &g in &changes.new_globals {
+                add_global(&mut section, module, g)?;
+            }
+            self.out.section(&section);
+        }
+        if pending.exports && rank > 8 {
+            pending.exports = false;
+            let mut section = wasm_encoder::ExportSection::new();
+            for (name, item) in &changes.new_exports {
+                let (kind, index) = export_target(*item, indices);
+                section.export(name, kind, index);
+            }
+            self.out.section(&section);
+        }
+        if pending.code && rank > 12 {
+            pending.code = false;
+            let mut section = wasm_encoder::CodeSection::new();
+            for f in &changes.new_funcs {
+                section.function(&bodies[f].0);
+            }
+            self.out.section(&section);
+        }
+        Ok(())
+    }
+}
+
+/// Re-encodes input items with function indices moved.
+struct Remap<'a> {
+    funcs: &'a [u32],
+}
+
+impl Reencode for Remap<'_> {
+    type Error = std::convert::Infallible;
+
+    fn function_index(
+        &mut self,
+        func: u32,
+    ) -> Result<u32, wasm_encoder::reencode::Error<Self::Error>> {
+        Ok(self.funcs[func as usize])
+    }
+}
+
+fn section_ids(wasm: &[u8]) -> Result<HashSet<u8>> {
+    let mut ids = HashSet::new();
+    for payload in Parser::new(0).parse_all(wasm) {
+        let payload = payload.map_err(|e| Error::parse(e.to_string()))?;
+        if let Some((id, _)) = payload.as_section() {
+            ids.insert(id);
+        }
+    }
+    Ok(ids)
+}
+
+fn function_type(
+    module: &Module,
+    id: TypeId,
+    indices: &mut Indices,
+) -> Result<(Vec<wasm_encoder::ValType>, Vec<wasm_encoder::ValType>)> {
+    let params = module.types.params(id).to_vec();
+    let results = module.types.results(id).to_vec();
+    let conv = |tys: Vec<walrus::ValType>, indices: &mut Indices| {
+        tys.into_iter()
+            .map(|t| val_type(t, indices))
+            .collect::<Result<Vec<_>>>()
+    };
+    Ok((conv(params, indices)?, conv(results, indices)?))
+}
+
+/// A walrus value type in the output's index space.
+pub fn val_type(ty: walrus::ValType, indices: &mut Indices) -> Result<wasm_encoder::ValType> {
+    use walrus::ValType as V;
+    Ok(match ty {
+        V::I32 => wasm_encoder::ValType::I32,
+        V::I64 => wasm_encoder::ValType::I64,
+        V::F32 => wasm_encoder::ValType::F32,
+        V::F64 => wasm_encoder::ValType::F64,
+        V::V128 => wasm_encoder::ValType::V128,
+        V::Ref(r) => {
+            let heap_type = match r.heap_type {
+                walrus::HeapType::Abstract(a) => wasm_encoder::HeapType::Abstract {
+                    shared: false,
+                    ty: abstract_heap_type(a)?,
+                },
+                walrus::HeapType::Concrete(t) => wasm_encoder::HeapType::Concrete(indices.ty(t)),
+                walrus::HeapType::Exact(t) => wasm_encoder::HeapType::Exact(indices.ty(t)),
+                other => {
+                    return Err(Error::unsupported(format!(
+                        "heap type {other:?} is not supported"
+                    )));
+                }
+            };
+            wasm_encoder::ValType::Ref(wasm_encoder::RefType {
+                nullable: r.nullable,
+                heap_type,
+            })
+        }
+    })
+}
+
+fn abstract_heap_type(a: walrus::AbstractHeapType) -> Result<wasm_encoder::AbstractHeapType> {
+    use walrus::AbstractHeapType as A;
+    use wasm_encoder::AbstractHeapType as E;
+    Ok(match a {
+        A::Func => E::Func,
+        A::Extern => E::Extern,
+        A::Any => E::Any,
+        A::None => E::None,
+        A::NoExtern => E::NoExtern,
+        A::NoFunc => E::NoFunc,
+        A::Eq => E::Eq,
+        A::Struct => E::Struct,
+        A::Array => E::Array,
+        A::I31 => E::I31,
+        A::Exn => E::Exn,
+        A::NoExn => E::NoExn,
+        other => {
+            return Err(Error::unsupported(format!(
+                "heap type {other:?} is not supported"
+            )));
+        }
+    })
+}
+
+fn memory_type(module: &Module, id: MemoryId) -> wasm_encoder::MemoryType {
+    let m = module.memories.get(id);
+    wasm_encoder::MemoryType {
+        minimum: m.initial,
+        maximum: m.maximum,
+        memory64: m.memory64,
+        shared: m.shared,
+        page_size_log2: m.page_size_log2,
+    }
+}
+
+fn add_global(
+    section: &mut wasm_encoder::GlobalSection,
+    module: &Module,
+    id: GlobalId,
+) -> Result<()> {
+    let g = module.globals.get(id);
+    let walrus::GlobalKind::Local(walrus::ConstExpr::Value(value)) = &g.kind else {
+        return Err(Error::internal(
+            "appended globals are initialized with constants",
+        ));
+    };
+    let (val_type, init) = match *value {
+        walrus::ir::Value::I32(v) => (wasm_encoder::ValType::I32, ConstExpr::i32_const(v)),
+        walrus::ir::Value::I64(v) => (wasm_encoder::ValType::I64, ConstExpr::i64_const(v)),
+        _ => return Err(Error::internal("appended globals are integers")),
+    };
+    section.global(
+        wasm_encoder::GlobalType {
+            val_type,
+            mutable: g.mutable,
+            shared: g.shared,
+        },
+        &init,
+    );
+    Ok(())
+}
+
+fn export_target(item: ExportItem, indices: &Indices) -> (wasm_encoder::ExportKind, u32) {
+    match item {
+        ExportItem::Function(f) => (wasm_encoder::ExportKind::Func, indices.func(f)),
+        ExportItem::Global(g) => (wasm_encoder::ExportKind::Global, indices.global(g)),
+        ExportItem::Memory(m) => (wasm_encoder::ExportKind::Memory, indices.memory(m)),
+        ExportItem::Table(t) => (wasm_encoder::ExportKind::Table, indices.table(t)),
+        ExportItem::Tag(t) => (wasm_encoder::ExportKind::Tag, indices.tag(t)),
+    }
+}
+
+/// The name section with indices moved, removed imports' names dropped, new items named, and
+/// local names of changed functions regenerated from walrus.
+fn rewrite_names(
+    data: &[u8],
+    offset: usize,
+    module: &Module,
+    ids: &OriginalIds,
+    changes: &Changes,
+    indices: &Indices,
+    bodies: &HashMap<FunctionId, (wasm_encoder::Function, Vec<walrus::LocalId>)>,
+) -> Result<wasm_encoder::NameSection> {
+    let bad =
+        |e: wasmparser::BinaryReaderError| Error::parse(format!("malformed name section: {e}"));
+    let out_func = |index: u32| -> Option<(u32, FunctionId)> {
+        let id = *ids.funcs.get(index as usize)?;
+        if changes.replaced_imports.iter().any(|(f, _)| *f == id) {
+            return None;
+        }
+        Some((indices.func(id), id))
+    };
+    let mut names = wasm_encoder::NameSection::new();
+    let mut saw_functions = false;
+    let mut saw_locals = false;
+    let mut saw_globals = false;
+    let reader = NameSectionReader::new(wasmparser::BinaryReader::new(data, offset));
+    for subsection in reader {
+        match subsection.map_err(bad)? {
+            Name::Module { name, .. } => names.module(name),
+            Name::Function(map) => {
+                saw_functions = true;
+                let mut out = NameMap::new();
+                for naming in map {
+                    let naming = naming.map_err(bad)?;
+                    if let Some((index, _)) = out_func(naming.index) {
+                        out.append(index, naming.name);
+                    }
+                }
+                for &f in &changes.new_funcs {
+                    if let Some(name) = &module.funcs.get(f).name {
+                        out.append(indices.func(f), name);
+                    }
+                }
+                names.functions(&out);
+            }
+            Name::Local(map) => {
+                saw_locals = true;
+                names.locals(&local_names(map, module, &out_func, changes, indices, bodies)?.0);
+            }
+            Name::Label(map) => {
+                let mut out = IndirectNameMap::new();
+                for indirect in map {
+                    let indirect = indirect.map_err(bad)?;
+                    let Some((index, id)) = out_func(indirect.index) else {
+                        continue;
+                    };
+                    if changes.rewritten.contains(&id) {
+                        continue; // labels moved; their names no longer apply
+                    }
+                    out.append(index, &copy_map(indirect.names)?);
+                }
+                names.labels(&out);
+            }
+            Name::Type(map) => names.types(&copy_map(map)?),
+            Name::Table(map) => names.tables(&copy_map(map)?),
+            Name::Memory(map) => {
+                let mut out = copy_map(map)?;
+                if let Some(m) = changes.new_memory {
+                    out.append(indices.memory(m), "asyncify_memory");
+                }
+                names.memories(&out);
+            }
+            Name::Global(map) => {
+                saw_globals = true;
+                let mut out = copy_map(map)?;
+                append_global_names(&mut out, module, changes, indices);
+                names.globals(&out);
+            }
+            Name::Element(map) => names.elements(&copy_map(map)?),
+            Name::Data(map) => names.data(&copy_map(map)?),
+            Name::Field(map) => names.fields(&copy_indirect(map)?),
+            Name::Tag(map) => names.tags(&copy_map(map)?),
+            Name::Unknown { ty, data, .. } => names.raw(ty, data),
+        }
+    }
+    // Subsections the input lacked but that now have something to say. (The order of
+    // subsections matters to some readers: these are appended only when missing.)
+    if !saw_functions && !changes.new_funcs.is_empty() {
+        let mut out = NameMap::new();
+        for &f in &changes.new_funcs {
+            if let Some(name) = &module.funcs.get(f).name {
+                out.append(indices.func(f), name);
+            }
+        }
+        names.functions(&out);
+    }
+    if !saw_locals && !changes.rewritten.is_empty() {
+        let empty = wasmparser::IndirectNameMap::new(wasmparser::BinaryReader::new(&[0], 0))
+            .map_err(bad)?;
+        let (out, count) = local_names(empty, module, &out_func, changes, indices, bodies)?;
+        if count > 0 {
+            names.locals(&out);
+        }
+    }
+    if !saw_globals && !changes.new_globals.is_empty() {
+        let mut out = NameMap::new();
+        append_global_names(&mut out, module, changes, indices);
+        names.globals(&out);
+    }
+    Ok(names)
+}
+
+fn local_names(
+    map: wasmparser::IndirectNameMap<'_>,
+    module: &Module,
+    out_func: &dyn Fn(u32) -> Option<(u32, FunctionId)>,
+    changes: &Changes,
+    indices: &Indices,
+    bodies: &HashMap<FunctionId, (wasm_encoder::Function, Vec<walrus::LocalId>)>,
+) -> Result<(IndirectNameMap, usize)> {
+    let bad =
+        |e: wasmparser::BinaryReaderError| Error::parse(format!("malformed name section: {e}"));
+    // Output function index -> names, merged from the input (untouched functions) and walrus
+    // (changed and new functions), emitted in index order.
+    let mut by_index: Vec<(u32, NameMap)> = Vec::new();
+    for indirect in map {
+        let indirect = indirect.map_err(bad)?;
+        let Some((index, id)) = out_func(indirect.index) else {
+            continue;
+        };
+        if bodies.contains_key(&id) {
+            continue;
+        }
+        by_index.push((index, copy_map(indirect.names)?));
+    }
+    for (&id, (_, locals)) in bodies {
+        let mut out = NameMap::new();
+        let mut any = false;
+        for (i, &local) in locals.iter().enumerate() {
+            if let Some(name) = &module.locals.get(local).name {
+                out.append(i as u32, name);
+                any = true;
+            }
+        }
+        if any {
+            by_index.push((indices.func(id), out));
+        }
+    }
+    let _ = changes;
+    by_index.sort_by_key(|(i, _)| *i);
+    let mut out = IndirectNameMap::new();
+    for (index, names) in &by_index {
+        out.append(*index, names);
+    }
+    Ok((out, by_index.len()))
+}
+
+fn append_global_names(out: &mut NameMap, module: &Module, changes: &Changes, indices: &Indices) {
+    for &g in &changes.new_globals {
+        if let Some(name) = &module.globals.get(g).name {
+            out.append(indices.global(g), name);
+        }
+    }
+}
+
+fn copy_map(map: wasmparser::NameMap<'_>) -> Result<NameMap> {
+    let mut out = NameMap::new();
+    for naming in map {
+        let naming = naming.map_err(|e| Error::parse(format!("malformed name section: {e}")))?;
+        out.append(naming.index, naming.name);
+    }
+    Ok(out)
+}
+
+fn copy_indirect(map: wasmparser::IndirectNameMap<'_>) -> Result<IndirectNameMap> {
+    let mut out = IndirectNameMap::new();
+    for indirect in map {
+        let indirect =
+            indirect.map_err(|e| Error::parse(format!("malformed name section: {e}")))?;
+        out.append(indirect.index, &copy_map(indirect.names)?);
+    }
+    Ok(out)
+}

@@ -1,0 +1,167 @@
+//! Small helpers over walrus IR used by several analyses and passes.
+//!
+//! walrus represents structured control flow as nested instruction sequences
+//! ([`InstrSeqId`]); these helpers enumerate them without recursion (real modules nest
+//! thousands of blocks deep) and classify instructions the way asyncify cares about.
+
+use walrus::ir::{Instr, InstrSeqId, LegacyCatch, TryTableCatch};
+use walrus::{FunctionId, LocalFunction};
+
+/// The instruction sequences nested directly in `instr`, in program order.
+pub fn child_seqs(instr: &Instr) -> impl Iterator<Item = InstrSeqId> + '_ {
+    let (first, second): (Option<InstrSeqId>, Option<InstrSeqId>) = match instr {
+        Instr::Block(b) => (Some(b.seq), None),
+        Instr::Loop(l) => (Some(l.seq), None),
+        Instr::IfElse(i) => (Some(i.consequent), Some(i.alternative)),
+        Instr::TryTable(t) => (Some(t.seq), None),
+        Instr::Try(t) => (Some(t.seq), None),
+        _ => (None, None),
+    };
+    let handlers: &[LegacyCatch] = match instr {
+        Instr::Try(t) => &t.catches,
+        _ => &[],
+    };
+    first
+        .into_iter()
+        .chain(second)
+        .chain(handlers.iter().filter_map(|c| match c {
+            LegacyCatch::Catch { handler, .. } | LegacyCatch::CatchAll { handler } => {
+                Some(*handler)
+            }
+            LegacyCatch::Delegate { .. } => None,
+        }))
+}
+
+/// Every instruction sequence reachable from the function's entry, in pre-order (a sequence
+/// comes before the sequences nested in it, siblings in program order).
+pub fn seqs_pre_order(func: &LocalFunction) -> Vec<InstrSeqId> {
+    let mut order = Vec::new();
+    let mut stack = vec![func.entry_block()];
+    while let Some(seq) = stack.pop() {
+        order.push(seq);
+        let before = stack.len();
+        for (instr, _) in func.block(seq).instrs.iter() {
+            stack.extend(child_seqs(instr));
+        }
+        // Children were pushed in program order; reverse them so the first pops first.
+        stack[before..].reverse();
+    }
+    order
+}
+
+/// The function a direct call (or tail call) goes to.
+pub fn direct_callee(instr: &Instr) -> Option<FunctionId> {
+    match instr {
+        Instr::Call(c) => Some(c.func),
+        Instr::ReturnCall(c) => Some(c.func),
+        _ => None,
+    }
+}
+
+/// Whether the instruction calls through a table or a function reference.
+pub fn is_indirect_call(instr: &Instr) -> bool {
+    matches!(
+        instr,
+        Instr::CallIndirect(_)
+            | Instr::ReturnCallIndirect(_)
+            | Instr::CallRef(_)
+            | Instr::ReturnCallRef(_)
+    )
+}
+
+/// Whether the instruction is a tail call of any kind.
+pub fn is_tail_call(instr: &Instr) -> bool {
+    matches!(
+        instr,
+        Instr::ReturnCall(_) | Instr::ReturnCallIndirect(_) | Instr::ReturnCallRef(_)
+    )
+}
+
+/// Replace every branch target `from` with `to` in the whole function (branches, `br_table`
+/// entries, `br_on_*` and `try_table` catch labels).
+pub fn retarget_branches(func: &mut LocalFunction, from: InstrSeqId, to: InstrSeqId) {
+    let fix = |target: &mut InstrSeqId| {
+        if *target == from {
+            *target = to;
+        }
+    };
+    for seq in seqs_pre_order(func) {
+        for (instr, _) in func.block_mut(seq).instrs.iter_mut() {
+            match instr {
+                Instr::Br(b) => fix(&mut b.block),
+                Instr::BrIf(b) => fix(&mut b.block),
+                Instr::BrTable(b) => {
+                    b.blocks.iter_mut().for_each(fix);
+                    fix(&mut b.default);
+                }
+                Instr::BrOnNull(b) => fix(&mut b.block),
+                Instr::BrOnNonNull(b) => fix(&mut b.block),
+                Instr::BrOnCast(b) => fix(&mut b.block),
+                Instr::BrOnCastFail(b) => fix(&mut b.block),
+                Instr::TryTable(t) => {
+                    for catch in t.catches.iter_mut() {
+                        match catch {
+                            TryTableCatch::Catch { label, .. }
+                            | TryTableCatch::CatchRef { label, .. }
+                            | TryTableCatch::CatchAll { label }
+                            | TryTableCatch::CatchAllRef { label } => fix(label),
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Add `by` to the raw relative depths walrus keeps for legacy `rethrow` and `delegate`
+/// inside the instructions `instrs` (and everything nested in them) whose target lies outside
+/// `instrs`. Call this after wrapping `instrs` in `by` new enclosing blocks.
+pub fn shift_raw_depths(
+    func: &mut LocalFunction,
+    instrs: &mut [(Instr, walrus::InstrLocId)],
+    by: u32,
+) {
+    // (sequence, labels between it and the wrapped run)
+    let mut nested: Vec<(InstrSeqId, u32)> = Vec::new();
+    let fix = |instr: &mut Instr, depth: u32, nested: &mut Vec<(InstrSeqId, u32)>| {
+        match instr {
+            Instr::Rethrow(r) if r.relative_depth >= depth => r.relative_depth += by,
+            Instr::Try(t) => {
+                for catch in t.catches.iter_mut() {
+                    // `delegate n` counts labels from outside the `try` itself.
+                    if let LegacyCatch::Delegate { relative_depth } = catch {
+                        if *relative_depth >= depth {
+                            *relative_depth += by;
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        nested.extend(child_seqs(instr).map(|s| (s, depth + 1)));
+    };
+    for (instr, _) in instrs.iter_mut() {
+        fix(instr, 0, &mut nested);
+    }
+    while let Some((seq, depth)) = nested.pop() {
+        for (instr, _) in func.block_mut(seq).instrs.iter_mut() {
+            fix(instr, depth, &mut nested);
+        }
+    }
+}
+
+/// Whether any instruction of the function is a legacy `rethrow` or `try ... delegate`
+/// (whose raw depths must be kept right when code is wrapped in new blocks).
+pub fn has_raw_depths(func: &LocalFunction) -> bool {
+    seqs_pre_order(func).into_iter().any(|seq| {
+        func.block(seq).instrs.iter().any(|(instr, _)| match instr {
+            Instr::Rethrow(_) => true,
+            Instr::Try(t) => t
+                .catches
+                .iter()
+                .any(|c| matches!(c, LegacyCatch::Delegate { .. })),
+            _ => false,
+        })
+    })
+}

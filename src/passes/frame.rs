@@ -1,0 +1,298 @@
+//! Save and restore an instrumented function's frame: the prologue that restores locals and
+//! pops the call index when rewinding, and the epilogue that pushes them when unwinding.
+//!
+//! The frame layout is Binaryen's: `[i32 call index][saved locals, ascending local index]`,
+//! each local packed at its natural size and accessed with 4-byte alignment.
+//!
+//! ```wat
+//! ;; before (from the flow pass; $x is live at the pause)
+//! (func $f (param $x i32) (result i32)
+//!   (block $unwind (result i32) ...)
+//!   (local.set $unwind_index)
+//!   (i32.const 0))
+//! ;; after
+//! (func $f (param $x i32) (result i32)
+//!   (if (i32.eq (global.get $__asyncify_state) (i32.const 2))
+//!     (then
+//!       ;; pos -= 8; the frame starts at the new pos
+//!       (i32.store (global.get $__asyncify_data)
+//!         (local.tee $frame (i32.sub (i32.load (global.get $__asyncify_data)) (i32.const 8))))
+//!       (local.set $rewind_index (i32.load (local.get $frame)))
+//!       (local.set $x (i32.load offset=4 (local.get $frame)))))
+//!   (block $unwind (result i32) ...)
+//!   (local.set $unwind_index)
+//!   (local.set $frame (i32.load (global.get $__asyncify_data)))
+//!   (i32.store (local.get $frame) (local.get $unwind_index))
+//!   (i32.store offset=4 (local.get $frame) (local.get $x))
+//!   (i32.store (global.get $__asyncify_data) (i32.add (local.get $frame) (i32.const 8)))
+//!   (i32.const 0))
+//! ```
+
+use crate::abi::{self, PointerWidth};
+use crate::error::{Error, Result};
+use crate::passes::flow::FlowResult;
+use walrus::ir::{
+    BinaryOp, Binop, Const, GlobalGet, IfElse, Instr, InstrLocId, Load, LoadKind, LocalGet,
+    LocalSet, LocalTee, MemArg, Store, StoreKind, Value,
+};
+use walrus::{GlobalId, LocalFunction, LocalId, MemoryId, ModuleLocals, ValType};
+
+/// Where the asyncify stack lives.
+#[derive(Clone, Copy, Debug)]
+pub struct StackPlace {
+    /// `__asyncify_state`.
+    pub state: GlobalId,
+    /// `__asyncify_data`.
+    pub data: GlobalId,
+    /// The memory holding the data structure and the stack.
+    pub memory: MemoryId,
+    /// Pointer width of that memory.
+    pub width: PointerWidth,
+}
+
+/// Add the prologue and epilogue to an instrumented function. `saved` are the locals to keep
+/// across a pause, in frame order. Returns the frame size in bytes (call index included).
+pub fn run(
+    func: &mut LocalFunction,
+    locals: &mut ModuleLocals,
+    flow: &FlowResult,
+    saved: &[LocalId],
+    place: StackPlace,
+    func_name: &str,
+) -> Result<u32> {
+    let frame = locals.add(place.width.val_type());
+    locals.get_mut(frame).name = Some("frame".to_string());
+
+    // Offsets of the saved locals after the call index.
+    let mut layout = Vec::with_capacity(saved.len());
+    let mut size = abi::CALL_INDEX_BYTES;
+    for &local in saved {
+        let ty = locals.get(local).ty();
+        let bytes = abi::saved_size(ty).ok_or_else(|| {
+            let name = locals
+                .get(local)
+                .name
+                .clone()
+                .unwrap_or_else(|| "a local".into());
+            Error::unsupported(format!(
+                "function `{func_name}` keeps a reference-typed local (`{name}`) live across a \
+                 pause; references cannot be saved in linear memory yet"
+            ))
+        })?;
+        layout.push((local, ty, size));
+        size += bytes;
+    }
+
+    let e = Emitter { place };
+    // Epilogue: the call index is in `unwind_index`.
+    let mut epilogue = Vec::new();
+    epilogue.push(e.data());
+    epilogue.push(e.load_ptr());
+    epilogue.push(set(frame));
+    epilogue.push(get(frame));
+    epilogue.push(get(flow.unwind_index));
+    epilogue.push(e.store(ValType::I32, 0));
+    for &(local, ty, offset) in &layout {
+        epilogue.push(get(frame));
+        epilogue.push(get(local));
+        epilogue.push(e.store(ty, offset));
+    }
+    epilogue.push(e.data());
+    epilogue.push(get(frame));
+    epilogue.push(e.ptr_const(i64::from(size)));
+    epilogue.push(e.ptr_add());
+    epilogue.push(e.store_ptr());
+
+    // Prologue, run only when rewinding.
+    let mut restore = Vec::new();
+    restore.push(e.data());
+    restore.push(e.data());
+    restore.push(e.load_ptr());
+    restore.push(e.ptr_const(i64::from(size)));
+    restore.push(e.ptr_sub());
+    restore.push((LocalTee { local: frame }.into(), InstrLocId::default()));
+    restore.push(e.store_ptr());
+    restore.push(get(frame));
+    restore.push(e.load(ValType::I32, 0));
+    restore.push(set(flow.rewind_index));
+    for &(local, ty, offset) in &layout {
+        restore.push(get(frame));
+        restore.push(e.load(ty, offset));
+        restore.push(set(local));
+    }
+    let then = func.builder_mut().dangling_instr_seq(None).id();
+    func.block_mut(then).instrs = restore;
+    let otherwise = func.builder_mut().dangling_instr_seq(None).id();
+    let prologue = vec![
+        (
+            GlobalGet {
+                global: place.state,
+            }
+            .into(),
+            InstrLocId::default(),
+        ),
+        i32_const(abi::STATE_REWINDING),
+        binop(BinaryOp::I32Eq),
+        (
+            IfElse {
+                consequent: then,
+                alternative: otherwise,
+            }
+            .into(),
+            InstrLocId::default(),
+        ),
+    ];
+
+    let entry = func.entry_block();
+    let instrs = &mut func.block_mut(entry).instrs;
+    instrs.splice(flow.epilogue_at..flow.epilogue_at, epilogue);
+    instrs.splice(0..0, prologue);
+    Ok(size)
+}
+
+struct Emitter {
+    place: StackPlace,
+}
+
+impl Emitter {
+    fn data(&self) -> (Instr, InstrLocId) {
+        (
+            GlobalGet {
+                global: self.place.data,
+            }
+            .into(),
+            InstrLocId::default(),
+        )
+    }
+
+    fn arg(&self, offset: u32) -> MemArg {
+        MemArg {
+            align: abi::STACK_ALIGN,
+            offset: u64::from(offset),
+        }
+    }
+
+    fn load_ptr(&self) -> (Instr, InstrLocId) {
+        let kind = match self.place.width {
+            PointerWidth::W32 => LoadKind::I32 { atomic: false },
+            PointerWidth::W64 => LoadKind::I64 { atomic: false },
+        };
+        let arg = MemArg {
+            align: self.place.width.bytes(),
+            offset: self.place.width.pos_offset(),
+        };
+        (
+            Load {
+                memory: self.place.memory,
+                kind,
+                arg,
+            }
+            .into(),
+            InstrLocId::default(),
+        )
+    }
+
+    fn store_ptr(&self) -> (Instr, InstrLocId) {
+        let kind = match self.place.width {
+            PointerWidth::W32 => StoreKind::I32 { atomic: false },
+            PointerWidth::W64 => StoreKind::I64 { atomic: false },
+        };
+        let arg = MemArg {
+            align: self.place.width.bytes(),
+            offset: self.place.width.pos_offset(),
+        };
+        (
+            Store {
+                memory: self.place.memory,
+                kind,
+                arg,
+            }
+            .into(),
+            InstrLocId::default(),
+        )
+    }
+
+    fn ptr_const(&self, value: i64) -> (Instr, InstrLocId) {
+        let value = match self.place.width {
+            PointerWidth::W32 => Value::I32(value as i32),
+            PointerWidth::W64 => Value::I64(value),
+        };
+        (Const { value }.into(), InstrLocId::default())
+    }
+
+    fn ptr_add(&self) -> (Instr, InstrLocId) {
+        binop(match self.place.width {
+            PointerWidth::W32 => BinaryOp::I32Add,
+            PointerWidth::W64 => BinaryOp::I64Add,
+        })
+    }
+
+    fn ptr_sub(&self) -> (Instr, InstrLocId) {
+        binop(match self.place.width {
+            PointerWidth::W32 => BinaryOp::I32Sub,
+            PointerWidth::W64 => BinaryOp::I64Sub,
+        })
+    }
+
+    fn load(&self, ty: ValType, offset: u32) -> (Instr, InstrLocId) {
+        let kind = match ty {
+            ValType::I32 => LoadKind::I32 { atomic: false },
+            ValType::I64 => LoadKind::I64 { atomic: false },
+            ValType::F32 => LoadKind::F32,
+            ValType::F64 => LoadKind::F64,
+            ValType::V128 => LoadKind::V128,
+            ValType::Ref(_) => unreachable!("references are refused before layout"),
+        };
+        (
+            Load {
+                memory: self.place.memory,
+                kind,
+                arg: self.arg(offset),
+            }
+            .into(),
+            InstrLocId::default(),
+        )
+    }
+
+    fn store(&self, ty: ValType, offset: u32) -> (Instr, InstrLocId) {
+        let kind = match ty {
+            ValType::I32 => StoreKind::I32 { atomic: false },
+            ValType::I64 => StoreKind::I64 { atomic: false },
+            ValType::F32 => StoreKind::F32,
+            ValType::F64 => StoreKind::F64,
+            ValType::V128 => StoreKind::V128,
+            ValType::Ref(_) => unreachable!("references are refused before layout"),
+        };
+        (
+            Store {
+                memory: self.place.memory,
+                kind,
+                arg: self.arg(offset),
+            }
+            .into(),
+            InstrLocId::default(),
+        )
+    }
+}
+
+fn get(local: LocalId) -> (Instr, InstrLocId) {
+    (LocalGet { local }.into(), InstrLocId::default())
+}
+
+fn set(local: LocalId) -> (Instr, InstrLocId) {
+    (LocalSet { local }.into(), InstrLocId::default())
+}
+
+fn i32_const(value: i32) -> (Instr, InstrLocId) {
+    (
+        Const {
+            value: Value::I32(value),
+        }
+        .into(),
+        InstrLocId::default(),
+    )
+}
+
+fn binop(op: BinaryOp) -> (Instr, InstrLocId) {
+    (Binop { op }.into(), InstrLocId::default())
+}
