@@ -52,30 +52,43 @@ impl OriginalIds {
 /// Binaryen accepts text modules that declare imports after other definitions (the original
 /// Asyncify examples do); the text format does not. Such input is accepted here too, by
 /// moving the imports first, with a warning (the second value).
-pub fn to_binary(input: &[u8]) -> Result<(std::borrow::Cow<'_, [u8]>, Option<String>)> {
+pub fn to_binary<'a>(
+    input: &'a [u8],
+    path: Option<&std::path::Path>,
+) -> Result<(std::borrow::Cow<'a, [u8]>, Option<String>)> {
     if input.starts_with(b"\0asm") {
         return Ok((input.into(), None));
     }
-    let err = match wat::parse_bytes(input) {
-        Ok(bytes) => return Ok((bytes, None)),
+    let what = match path {
+        Some(p) => format!("`{}`", p.display()),
+        None => "input".to_string(),
+    };
+    let text = match std::str::from_utf8(input) {
+        Ok(text) if !text.contains('\0') => text,
+        _ => {
+            return Err(Error::parse(format!(
+                "{what} is not a WebAssembly module: it has no `\\0asm` header and is not WAT text"
+            )));
+        }
+    };
+    let parse = |text: &str| {
+        wat::Parser::new()
+            .parse_bytes(path, text.as_bytes())
+            .map(|b| b.into_owned())
+    };
+    let err = match parse(text) {
+        Ok(bytes) => return Ok((bytes.into(), None)),
         Err(e) => e,
     };
-    if input.iter().take(64).any(|&b| b == 0) {
-        return Err(Error::parse(
-            "input is neither a WebAssembly binary (no `\\0asm` header) nor WAT text",
-        ));
+    if err.to_string().contains("import after")
+        && let Some(Ok(bytes)) = hoist_imports(text).map(|t| parse(&t))
+    {
+        let warning = "the input text declares imports after other definitions, which the \
+                           WebAssembly text format does not allow; accepted by moving the \
+                           imports first (as Binaryen does)";
+        return Ok((bytes.into(), Some(warning.to_string())));
     }
-    if err.to_string().contains("import after") {
-        if let Some(hoisted) = std::str::from_utf8(input).ok().and_then(hoist_imports) {
-            if let Ok(bytes) = wat::parse_str(&hoisted) {
-                let warning = "the input text declares imports after other definitions, which \
-                               the WebAssembly text format does not allow; accepted by moving \
-                               the imports first (as Binaryen does)";
-                return Ok((bytes.into(), Some(warning.to_string())));
-            }
-        }
-    }
-    Err(Error::parse(format!("failed to parse WAT: {err}")))
+    Err(Error::parse(err.to_string()).context(format!("failed to parse {what} as WAT")))
 }
 
 /// Move every top-level `(import ...)` field of a `(module ...)` before the other fields.
@@ -206,27 +219,6 @@ fn form_end(bytes: &[u8], mut pos: usize) -> Option<usize> {
     None
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hoists_imports_after_memory() {
-        let text = "(module $m (memory 1) ;; c\n (import \"a\" \"b\" (func)) (; x ;) (func))";
-        let hoisted = hoist_imports(text).unwrap();
-        assert!(hoisted.find("(import").unwrap() < hoisted.find("(memory").unwrap());
-        wat::parse_str(&hoisted).unwrap();
-        let (_, warning) = to_binary(text.as_bytes()).unwrap();
-        assert!(warning.is_some());
-    }
-
-    #[test]
-    fn valid_text_needs_no_warning() {
-        let (_, warning) = to_binary(b"(module (import \"a\" \"b\" (func)) (memory 1))").unwrap();
-        assert!(warning.is_none());
-    }
-}
-
 /// Parse a binary module with walrus, keeping names, and record the original index maps.
 pub fn parse(wasm: &[u8]) -> Result<(Module, OriginalIds)> {
     let captured: Arc<Mutex<Option<OriginalIds>>> = Arc::default();
@@ -247,4 +239,26 @@ pub fn parse(wasm: &[u8]) -> Result<(Module, OriginalIds)> {
         .take()
         .expect("walrus calls on_parse after a successful parse");
     Ok((module, ids))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hoists_imports_after_memory() {
+        let text = "(module $m (memory 1) ;; c\n (import \"a\" \"b\" (func)) (; x ;) (func))";
+        let hoisted = hoist_imports(text).unwrap();
+        assert!(hoisted.find("(import").unwrap() < hoisted.find("(memory").unwrap());
+        wat::parse_str(&hoisted).unwrap();
+        let (_, warning) = to_binary(text.as_bytes(), None).unwrap();
+        assert!(warning.is_some());
+    }
+
+    #[test]
+    fn valid_text_needs_no_warning() {
+        let (_, warning) =
+            to_binary(b"(module (import \"a\" \"b\" (func)) (memory 1))", None).unwrap();
+        assert!(warning.is_none());
+    }
 }

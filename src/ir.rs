@@ -130,10 +130,10 @@ pub fn shift_raw_depths(
             Instr::Try(t) => {
                 for catch in t.catches.iter_mut() {
                     // `delegate n` counts labels from outside the `try` itself.
-                    if let LegacyCatch::Delegate { relative_depth } = catch {
-                        if *relative_depth >= depth {
-                            *relative_depth += by;
-                        }
+                    if let LegacyCatch::Delegate { relative_depth } = catch
+                        && *relative_depth >= depth
+                    {
+                        *relative_depth += by;
                     }
                 }
             }
@@ -164,4 +164,62 @@ pub fn has_raw_depths(func: &LocalFunction) -> bool {
             _ => false,
         })
     })
+}
+
+/// An instruction with no input location, as the passes generate them.
+pub type Located = (Instr, walrus::InstrLocId);
+
+/// `local.get`
+pub fn local_get(local: walrus::LocalId) -> Located {
+    (walrus::ir::LocalGet { local }.into(), Default::default())
+}
+
+/// `local.set`
+pub fn local_set(local: walrus::LocalId) -> Located {
+    (walrus::ir::LocalSet { local }.into(), Default::default())
+}
+
+/// `global.get`
+pub fn global_get(global: walrus::GlobalId) -> Located {
+    (walrus::ir::GlobalGet { global }.into(), Default::default())
+}
+
+/// `i32.const`
+pub fn i32_const(value: i32) -> Located {
+    (
+        walrus::ir::Const {
+            value: walrus::ir::Value::I32(value),
+        }
+        .into(),
+        Default::default(),
+    )
+}
+
+/// A binary operator.
+pub fn binop(op: walrus::ir::BinaryOp) -> Located {
+    (walrus::ir::Binop { op }.into(), Default::default())
+}
+
+/// A unary operator.
+pub fn unop(op: walrus::ir::UnaryOp) -> Located {
+    (walrus::ir::Unop { op }.into(), Default::default())
+}
+
+/// `if (then ...) (else ...)` over two existing sequences.
+pub fn if_else(consequent: InstrSeqId, alternative: InstrSeqId) -> Located {
+    (
+        walrus::ir::IfElse {
+            consequent,
+            alternative,
+        }
+        .into(),
+        Default::default(),
+    )
+}
+
+/// A new sequence of type `[] -> []` holding `instrs`.
+pub fn new_seq(func: &mut LocalFunction, instrs: Vec<Located>) -> InstrSeqId {
+    let id = func.builder_mut().dangling_instr_seq(None).id();
+    func.block_mut(id).instrs = instrs;
+    id
 }

@@ -16,14 +16,14 @@ use crate::emit::writer::{self, Changes};
 use crate::error::{Error, Result};
 use crate::input;
 use crate::options::Options;
-use crate::passes::{cleanup, flow, frame, runtime_api};
+use crate::passes::{asserts, cleanup, flow, frame, runtime_api};
 use crate::{Diagnostic, Level, Output};
 use std::collections::{HashMap, HashSet};
 use walrus::{ExportItem, FunctionId, FunctionKind, LocalFunction, Module};
 
 /// Run the transform. See the crate documentation.
 pub fn run(input: &[u8], options: &Options) -> Result<Output> {
-    let (wasm, text_warning) = input::to_binary(input)?;
+    let (wasm, text_warning) = input::to_binary(input, None)?;
     refuse_object_files(&wasm)?;
     let (mut module, ids) = input::parse(&wasm)?;
     let mut diagnostics = Vec::new();
@@ -64,6 +64,22 @@ pub fn run(input: &[u8], options: &Options) -> Result<Output> {
         )
         .map_err(|e| e.context(format!("failed to instrument function `{}`", facts.name)))?;
         rewritten.insert(facts.id);
+    }
+    if options.asserts {
+        // Every other defined function checks that no pause passes through it, except the
+        // in-module runtime, which changes the state on purpose.
+        for (index, facts) in graph.funcs.iter().enumerate() {
+            if facts.import.is_some()
+                || rewritten.contains(&facts.id)
+                || decision.roles[index] != can_pause::Role::Program
+            {
+                continue;
+            }
+            let mut func = take_body(&mut module, facts.id);
+            asserts::run(&mut func, &mut module.locals, runtime.place.state);
+            put_body(&mut module, facts.id, func);
+            rewritten.insert(facts.id);
+        }
     }
     if options.verbose {
         diagnostics.push(Diagnostic {
@@ -190,13 +206,13 @@ fn put_body(module: &mut Module, id: FunctionId, func: LocalFunction) {
 fn refuse_object_files(wasm: &[u8]) -> Result<()> {
     for payload in wasmparser::Parser::new(0).parse_all(wasm) {
         let Ok(payload) = payload else { return Ok(()) }; // the real parse reports it
-        if let wasmparser::Payload::CustomSection(c) = payload {
-            if c.name() == "linking" || c.name().starts_with("reloc.") {
-                return Err(Error::unsupported(
-                    "input is a relocatable object file (it has a `linking` section); run \
+        if let wasmparser::Payload::CustomSection(c) = payload
+            && (c.name() == "linking" || c.name().starts_with("reloc."))
+        {
+            return Err(Error::unsupported(
+                "input is a relocatable object file (it has a `linking` section); run \
                      asyncify on the linked module instead",
-                ));
-            }
+            ));
         }
     }
     Ok(())

@@ -36,10 +36,8 @@ impl<'a> StackTypeOracle<'a> {
                 .payload(&payload)
                 .map_err(|e| Error::parse(e.to_string()))?
             {
-                ValidPayload::Func(func, body) => {
-                    if wanted(func.index) {
-                        bodies.insert(func.index, (func, body));
-                    }
+                ValidPayload::Func(func, body) if wanted(func.index) => {
+                    bodies.insert(func.index, (func, body));
                 }
                 ValidPayload::End(_) => break,
                 _ => {}

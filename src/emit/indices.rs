@@ -176,25 +176,6 @@ impl Indices {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn index_space_push_skip_alias() {
-        let mut space = IndexSpace::default();
-        assert_eq!(space.push(0), 0);
-        space.skip(1);
-        assert_eq!(space.push(2), 1);
-        space.alias(1, 7);
-        assert_eq!(space.get(0), Some(0));
-        assert_eq!(space.get(1), Some(7));
-        assert_eq!(space.get(2), Some(1));
-        assert_eq!(space.get(3), None);
-        assert_eq!(space.len(), 2);
-    }
-}
-
 impl Indices {
     /// Indices identical to the input's: every original item keeps its index. The starting
     /// point before imports are removed or items appended.
@@ -223,5 +204,24 @@ impl Indices {
             indices.tags.push(id.index());
         }
         indices
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_space_push_skip_alias() {
+        let mut space = IndexSpace::default();
+        assert_eq!(space.push(0), 0);
+        space.skip(1);
+        assert_eq!(space.push(2), 1);
+        space.alias(1, 7);
+        assert_eq!(space.get(0), Some(0));
+        assert_eq!(space.get(1), Some(7));
+        assert_eq!(space.get(2), Some(1));
+        assert_eq!(space.get(3), None);
+        assert_eq!(space.len(), 2);
     }
 }

@@ -18,7 +18,7 @@ use crate::input::OriginalIds;
 use std::collections::{HashMap, HashSet};
 use walrus::{ExportItem, FunctionId, FunctionKind, GlobalId, MemoryId, Module, TypeId};
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
-use wasm_encoder::{ConstExpr, IndirectNameMap, NameMap, RawSection};
+use wasm_encoder::{ConstExpr, Encode, IndirectNameMap, NameMap, RawSection};
 use wasmparser::{Name, NameSectionReader, Parser, Payload};
 
 /// What to add to the input and what to take away.
@@ -725,14 +725,21 @@ fn rewrite_names(
         }
         Some((indices.func(id), id))
     };
-    let mut names = wasm_encoder::NameSection::new();
+    // Subsections must appear in ascending id order; ones we add may have been missing
+    // from the input, so collect them all and sort.
+    let mut subsections: Vec<(u8, Vec<u8>)> = Vec::new();
+    let mut add = |id: u8, payload: &dyn Encode| {
+        let mut bytes = Vec::new();
+        payload.encode(&mut bytes);
+        subsections.push((id, bytes));
+    };
     let mut saw_functions = false;
     let mut saw_locals = false;
     let mut saw_globals = false;
     let reader = NameSectionReader::new(wasmparser::BinaryReader::new(data, offset));
     for subsection in reader {
         match subsection.map_err(bad)? {
-            Name::Module { name, .. } => names.module(name),
+            Name::Module { name, .. } => add(0, &name),
             Name::Function(map) => {
                 saw_functions = true;
                 let mut out = NameMap::new();
@@ -742,16 +749,12 @@ fn rewrite_names(
                         out.append(index, naming.name);
                     }
                 }
-                for &f in &changes.new_funcs {
-                    if let Some(name) = &module.funcs.get(f).name {
-                        out.append(indices.func(f), name);
-                    }
-                }
-                names.functions(&out);
+                append_func_names(&mut out, module, changes, indices);
+                add(1, &out);
             }
             Name::Local(map) => {
                 saw_locals = true;
-                names.locals(&local_names(map, module, &out_func, changes, indices, bodies)?.0);
+                add(2, &local_names(map, module, &out_func, indices, bodies)?.0);
             }
             Name::Label(map) => {
                 let mut out = IndirectNameMap::new();
@@ -760,67 +763,83 @@ fn rewrite_names(
                     let Some((index, id)) = out_func(indirect.index) else {
                         continue;
                     };
-                    if changes.rewritten.contains(&id) {
+                    if bodies.contains_key(&id) {
                         continue; // labels moved; their names no longer apply
                     }
                     out.append(index, &copy_map(indirect.names)?);
                 }
-                names.labels(&out);
+                add(3, &out);
             }
-            Name::Type(map) => names.types(&copy_map(map)?),
-            Name::Table(map) => names.tables(&copy_map(map)?),
+            Name::Type(map) => add(4, &copy_map(map)?),
+            Name::Table(map) => add(5, &copy_map(map)?),
             Name::Memory(map) => {
                 let mut out = copy_map(map)?;
                 if let Some(m) = changes.new_memory {
                     out.append(indices.memory(m), "asyncify_memory");
                 }
-                names.memories(&out);
+                add(6, &out);
             }
             Name::Global(map) => {
                 saw_globals = true;
                 let mut out = copy_map(map)?;
                 append_global_names(&mut out, module, changes, indices);
-                names.globals(&out);
+                add(7, &out);
             }
-            Name::Element(map) => names.elements(&copy_map(map)?),
-            Name::Data(map) => names.data(&copy_map(map)?),
-            Name::Field(map) => names.fields(&copy_indirect(map)?),
-            Name::Tag(map) => names.tags(&copy_map(map)?),
-            Name::Unknown { ty, data, .. } => names.raw(ty, data),
+            Name::Element(map) => add(8, &copy_map(map)?),
+            Name::Data(map) => add(9, &copy_map(map)?),
+            Name::Field(map) => add(10, &copy_indirect(map)?),
+            Name::Tag(map) => add(11, &copy_map(map)?),
+            Name::Unknown { ty, data, .. } => add(ty, &RawBytes(data)),
         }
     }
-    // Subsections the input lacked but that now have something to say. (The order of
-    // subsections matters to some readers: these are appended only when missing.)
+    // Subsections the input lacked but that now have something to say.
     if !saw_functions && !changes.new_funcs.is_empty() {
         let mut out = NameMap::new();
-        for &f in &changes.new_funcs {
-            if let Some(name) = &module.funcs.get(f).name {
-                out.append(indices.func(f), name);
-            }
-        }
-        names.functions(&out);
+        append_func_names(&mut out, module, changes, indices);
+        add(1, &out);
     }
-    if !saw_locals && !changes.rewritten.is_empty() {
+    if !saw_locals && !bodies.is_empty() {
         let empty = wasmparser::IndirectNameMap::new(wasmparser::BinaryReader::new(&[0], 0))
             .map_err(bad)?;
-        let (out, count) = local_names(empty, module, &out_func, changes, indices, bodies)?;
+        let (out, count) = local_names(empty, module, &out_func, indices, bodies)?;
         if count > 0 {
-            names.locals(&out);
+            add(2, &out);
         }
     }
     if !saw_globals && !changes.new_globals.is_empty() {
         let mut out = NameMap::new();
         append_global_names(&mut out, module, changes, indices);
-        names.globals(&out);
+        add(7, &out);
+    }
+    subsections.sort_by_key(|(id, _)| *id);
+    let mut names = wasm_encoder::NameSection::new();
+    for (id, bytes) in &subsections {
+        names.raw(*id, bytes);
     }
     Ok(names)
+}
+
+/// Already-encoded subsection contents.
+struct RawBytes<'a>(&'a [u8]);
+
+impl Encode for RawBytes<'_> {
+    fn encode(&self, sink: &mut Vec<u8>) {
+        sink.extend_from_slice(self.0);
+    }
+}
+
+fn append_func_names(out: &mut NameMap, module: &Module, changes: &Changes, indices: &Indices) {
+    for &f in &changes.new_funcs {
+        if let Some(name) = &module.funcs.get(f).name {
+            out.append(indices.func(f), name);
+        }
+    }
 }
 
 fn local_names(
     map: wasmparser::IndirectNameMap<'_>,
     module: &Module,
     out_func: &dyn Fn(u32) -> Option<(u32, FunctionId)>,
-    changes: &Changes,
     indices: &Indices,
     bodies: &HashMap<FunctionId, (wasm_encoder::Function, Vec<walrus::LocalId>)>,
 ) -> Result<(IndirectNameMap, usize)> {
@@ -852,7 +871,6 @@ fn local_names(
             by_index.push((indices.func(id), out));
         }
     }
-    let _ = changes;
     by_index.sort_by_key(|(i, _)| *i);
     let mut out = IndirectNameMap::new();
     for (index, names) in &by_index {

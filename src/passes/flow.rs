@@ -50,12 +50,13 @@
 
 use crate::abi;
 use crate::error::{Error, Result};
-use crate::ir;
+use crate::ir::{
+    self, binop, global_get, i32_const, if_else, local_get as get, local_set as set, new_seq,
+};
 use std::collections::{HashMap, HashSet};
 use walrus::ir::{
-    BinaryOp, Block, Br, Call, CallIndirect, CallRef, Const, GlobalGet, IfElse, Instr, InstrLocId,
-    InstrSeqId, InstrSeqType, LegacyCatch, LocalGet, LocalSet, Loop, Return, Select, UnaryOp,
-    Value,
+    BinaryOp, Block, Br, Call, CallIndirect, CallRef, Const, Instr, InstrLocId, InstrSeqId,
+    InstrSeqType, LegacyCatch, LocalSet, Loop, Return, Select, UnaryOp, Value,
 };
 use walrus::{
     FunctionId, GlobalId, LocalFunction, LocalId, ModuleLocals, ModuleTypes, RefType, ValType,
@@ -142,16 +143,15 @@ pub fn plan(func: &mut LocalFunction, cx: &FlowContext) -> Result<Plan> {
                 for catch in &t.catches {
                     if let LegacyCatch::Catch { handler, .. } | LegacyCatch::CatchAll { handler } =
                         catch
+                        && pausing_seqs.contains(handler)
                     {
-                        if pausing_seqs.contains(handler) {
-                            return Err(Error::unsupported(format!(
-                                "function `{}` can pause inside a `catch` handler; a paused \
+                        return Err(Error::unsupported(format!(
+                            "function `{}` can pause inside a `catch` handler; a paused \
                                  handler cannot be resumed because the exception is gone when \
                                  rewinding. Move the pausing call out of the handler (or exclude \
                                  the function with `--remove-list` if it never pauses there)",
-                                cx.name
-                            )));
-                        }
+                            cx.name
+                        )));
                     }
                 }
             }
@@ -317,17 +317,22 @@ impl Flow<'_, '_> {
             let inputs = self.input_count(func, &instr);
             // Arguments computed by a constant or a `local.get` right before the element are
             // recomputed inside its guard instead of going through a local.
+            // For an `if` only the condition qualifies: its parameters must reach the arms
+            // through locals.
             let mut remat: Instrs = Vec::new();
-            if pause_call || matches!(instr, Instr::IfElse(_)) {
-                while remat.len() < inputs
-                    && run
-                        .last()
-                        .is_some_and(|(i, _)| matches!(i, Instr::Const(_) | Instr::LocalGet(_)))
-                {
-                    remat.push(run.pop().unwrap());
-                }
-                remat.reverse();
+            let remat_limit = match instr {
+                Instr::IfElse(_) => 1,
+                _ if pause_call => inputs,
+                _ => 0,
+            };
+            while remat.len() < remat_limit
+                && run
+                    .last()
+                    .is_some_and(|(i, _)| matches!(i, Instr::Const(_) | Instr::LocalGet(_)))
+            {
+                remat.push(run.pop().unwrap());
             }
+            remat.reverse();
             let spilled = &types[..types.len() - remat.len()];
             if !run.is_empty() {
                 let temps = self.temps(spilled);
@@ -476,19 +481,11 @@ impl Flow<'_, '_> {
         for &t in temps.iter().rev() {
             body.push(set(t));
         }
-        let guard = func.builder_mut().dangling_instr_seq(None).id();
-        func.block_mut(guard).instrs = body;
-        let skip = func.builder_mut().dangling_instr_seq(None).id();
+        let guard = new_seq(func, body);
+        let skip = new_seq(func, Vec::new());
         self.normal_only.insert(guard);
         self.push_is_normal(out);
-        out.push((
-            IfElse {
-                consequent: guard,
-                alternative: skip,
-            }
-            .into(),
-            InstrLocId::default(),
-        ));
+        out.push(if_else(guard, skip));
     }
 
     /// `if (normal || rewind_index == k) { args; call; if (unwinding) br $unwind k; results }`
@@ -528,41 +525,26 @@ impl Flow<'_, '_> {
         body.push(global_get(self.cx.state));
         body.push(i32_const(abi::STATE_UNWINDING));
         body.push(binop(BinaryOp::I32Eq));
-        body.push((
-            IfElse {
-                consequent: exit,
-                alternative: no_exit,
-            }
-            .into(),
-            InstrLocId::default(),
-        ));
+        body.push(if_else(exit, no_exit));
         for &r in results.iter().rev() {
             body.push(set(r));
         }
-        let guard = func.builder_mut().dangling_instr_seq(None).id();
-        func.block_mut(guard).instrs = body;
-        let skip = func.builder_mut().dangling_instr_seq(None).id();
+        let guard = new_seq(func, body);
+        let skip = new_seq(func, Vec::new());
 
         self.push_is_normal(out);
         out.push(get(self.rewind_index));
         out.push(i32_const(index as i32));
         out.push(binop(BinaryOp::I32Eq));
         out.push(binop(BinaryOp::I32Or));
-        out.push((
-            IfElse {
-                consequent: guard,
-                alternative: skip,
-            }
-            .into(),
-            InstrLocId::default(),
-        ));
+        out.push(if_else(guard, skip));
         self.pause_sites.push(PauseSite { index, guard });
         Ok(results)
     }
 
     fn push_is_normal(&self, out: &mut Instrs) {
         out.push(global_get(self.cx.state));
-        out.push((UnaryOp::I32Eqz.into_instr(), InstrLocId::default()));
+        out.push(ir::unop(UnaryOp::I32Eqz));
     }
 
     /// Push a temp, restoring non-nullability where the temp had to be declared nullable.
@@ -713,40 +695,4 @@ pub fn zero(ty: ValType, func_name: &str) -> Result<Instr> {
             )));
         }
     })
-}
-
-fn get(local: LocalId) -> (Instr, InstrLocId) {
-    (LocalGet { local }.into(), InstrLocId::default())
-}
-
-fn set(local: LocalId) -> (Instr, InstrLocId) {
-    (LocalSet { local }.into(), InstrLocId::default())
-}
-
-fn global_get(global: GlobalId) -> (Instr, InstrLocId) {
-    (GlobalGet { global }.into(), InstrLocId::default())
-}
-
-fn i32_const(value: i32) -> (Instr, InstrLocId) {
-    (
-        Const {
-            value: Value::I32(value),
-        }
-        .into(),
-        InstrLocId::default(),
-    )
-}
-
-fn binop(op: BinaryOp) -> (Instr, InstrLocId) {
-    (walrus::ir::Binop { op }.into(), InstrLocId::default())
-}
-
-trait IntoInstr {
-    fn into_instr(self) -> Instr;
-}
-
-impl IntoInstr for UnaryOp {
-    fn into_instr(self) -> Instr {
-        walrus::ir::Unop { op: self }.into()
-    }
 }

@@ -30,10 +30,11 @@
 
 use crate::abi::{self, PointerWidth};
 use crate::error::{Error, Result};
+use crate::ir::{binop, i32_const, if_else, local_get as get, local_set as set, new_seq};
 use crate::passes::flow::FlowResult;
 use walrus::ir::{
-    BinaryOp, Binop, Const, GlobalGet, IfElse, Instr, InstrLocId, Load, LoadKind, LocalGet,
-    LocalSet, LocalTee, MemArg, Store, StoreKind, Value,
+    BinaryOp, Const, GlobalGet, Instr, InstrLocId, Load, LoadKind, LocalTee, MemArg, Store,
+    StoreKind, Value,
 };
 use walrus::{GlobalId, LocalFunction, LocalId, MemoryId, ModuleLocals, ValType};
 
@@ -85,13 +86,14 @@ pub fn run(
 
     let e = Emitter { place };
     // Epilogue: the call index is in `unwind_index`.
-    let mut epilogue = Vec::new();
-    epilogue.push(e.data());
-    epilogue.push(e.load_ptr());
-    epilogue.push(set(frame));
-    epilogue.push(get(frame));
-    epilogue.push(get(flow.unwind_index));
-    epilogue.push(e.store(ValType::I32, 0));
+    let mut epilogue = vec![
+        e.data(),
+        e.load_ptr(),
+        set(frame),
+        get(frame),
+        get(flow.unwind_index),
+        e.store(ValType::I32, 0),
+    ];
     for &(local, ty, offset) in &layout {
         epilogue.push(get(frame));
         epilogue.push(get(local));
@@ -104,43 +106,30 @@ pub fn run(
     epilogue.push(e.store_ptr());
 
     // Prologue, run only when rewinding.
-    let mut restore = Vec::new();
-    restore.push(e.data());
-    restore.push(e.data());
-    restore.push(e.load_ptr());
-    restore.push(e.ptr_const(i64::from(size)));
-    restore.push(e.ptr_sub());
-    restore.push((LocalTee { local: frame }.into(), InstrLocId::default()));
-    restore.push(e.store_ptr());
-    restore.push(get(frame));
-    restore.push(e.load(ValType::I32, 0));
-    restore.push(set(flow.rewind_index));
+    let mut restore = vec![
+        e.data(),
+        e.data(),
+        e.load_ptr(),
+        e.ptr_const(i64::from(size)),
+        e.ptr_sub(),
+        (LocalTee { local: frame }.into(), InstrLocId::default()),
+        e.store_ptr(),
+        get(frame),
+        e.load(ValType::I32, 0),
+        set(flow.rewind_index),
+    ];
     for &(local, ty, offset) in &layout {
         restore.push(get(frame));
         restore.push(e.load(ty, offset));
         restore.push(set(local));
     }
-    let then = func.builder_mut().dangling_instr_seq(None).id();
-    func.block_mut(then).instrs = restore;
-    let otherwise = func.builder_mut().dangling_instr_seq(None).id();
+    let then = new_seq(func, restore);
+    let otherwise = new_seq(func, Vec::new());
     let prologue = vec![
-        (
-            GlobalGet {
-                global: place.state,
-            }
-            .into(),
-            InstrLocId::default(),
-        ),
+        crate::ir::global_get(place.state),
         i32_const(abi::STATE_REWINDING),
         binop(BinaryOp::I32Eq),
-        (
-            IfElse {
-                consequent: then,
-                alternative: otherwise,
-            }
-            .into(),
-            InstrLocId::default(),
-        ),
+        if_else(then, otherwise),
     ];
 
     let entry = func.entry_block();
@@ -273,26 +262,4 @@ impl Emitter {
             InstrLocId::default(),
         )
     }
-}
-
-fn get(local: LocalId) -> (Instr, InstrLocId) {
-    (LocalGet { local }.into(), InstrLocId::default())
-}
-
-fn set(local: LocalId) -> (Instr, InstrLocId) {
-    (LocalSet { local }.into(), InstrLocId::default())
-}
-
-fn i32_const(value: i32) -> (Instr, InstrLocId) {
-    (
-        Const {
-            value: Value::I32(value),
-        }
-        .into(),
-        InstrLocId::default(),
-    )
-}
-
-fn binop(op: BinaryOp) -> (Instr, InstrLocId) {
-    (Binop { op }.into(), InstrLocId::default())
 }

@@ -3,6 +3,7 @@
 //! Order (see [`crate::pipeline`]): [`runtime_api`] adds the ABI, then per instrumented
 //! function [`flow`] and [`frame`], then [`cleanup`] with `-O`.
 
+pub mod asserts;
 pub mod cleanup;
 pub mod flow;
 pub mod frame;
