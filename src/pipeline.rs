@@ -40,7 +40,7 @@ pub fn run(input: &[u8], options: &Options) -> Result<Output> {
     let runtime = runtime_api::run(&mut module)?;
 
     let to_instrument: Vec<usize> = (0..graph.funcs.len())
-        .filter(|&i| graph.funcs[i].import.is_none() && decision.instrumented(i))
+        .filter(|&i| decision.instrumented(i))
         .collect();
     let wanted: HashSet<u32> = to_instrument.iter().map(|&i| i as u32).collect();
     let mut oracle = StackTypeOracle::new(&wasm, &ids.types, |index| wanted.contains(&index))?;
@@ -130,10 +130,12 @@ fn instrument(
     options: &Options,
 ) -> Result<()> {
     let call_pauses = |f: FunctionId| decision.can_pause[graph.position(f)];
+    let instrumented = |f: FunctionId| decision.instrumented(graph.position(f));
     let cx = flow::FlowContext {
         state: runtime.place.state,
         func_types,
         call_pauses: &call_pauses,
+        instrumented: &instrumented,
         indirect_pauses: decision.indirect_pauses_in(index as usize),
         name,
     };

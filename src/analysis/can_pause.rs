@@ -75,12 +75,14 @@ pub struct Instrumentation {
     pub from_list: Vec<bool>,
     /// Whether indirect calls may pause in general (no `--ignore-indirect`).
     pub indirect_can_pause: bool,
+    /// Whether each function is an import (never instrumented).
+    pub imported: Vec<bool>,
 }
 
 impl Instrumentation {
     /// Whether the function at input index `index` gets instrumented.
     pub fn instrumented(&self, index: usize) -> bool {
-        self.can_pause[index] && self.roles[index] != Role::PauseRuntime
+        self.can_pause[index] && self.roles[index] != Role::PauseRuntime && !self.imported[index]
     }
 
     /// Whether indirect calls are pause points inside the function at `index`.
@@ -320,6 +322,7 @@ pub fn analyze(
         roles,
         from_list,
         indirect_can_pause,
+        imported: graph.funcs.iter().map(|f| f.import.is_some()).collect(),
     })
 }
 

@@ -8,8 +8,9 @@
 //! entered, unwind exits never. The glue the flow pass adds on the rewind path only re-stores
 //! locals to the values they already hold, so no rewind-only use needs a save.
 //!
-//! The result for a pause point is the live set at the entry of its guard, which includes
-//! the call's arguments re-read there (the callee sees them again when rewinding).
+//! The result for a pause point is the live set right before the call, plus the locals its
+//! arguments are re-read from when the callee sees them again while rewinding (imports,
+//! runtime functions and indirect calls; an instrumented callee restores its own locals).
 
 use crate::passes::flow::FlowResult;
 use std::collections::{HashMap, HashSet};
@@ -41,7 +42,7 @@ pub fn analyze(func: &LocalFunction, flow: &FlowResult) -> PauseLiveness {
     solver.seq(func, flow.body, empty);
     let mut live = vec![Vec::new(); flow.pause_sites.len()];
     for site in &flow.pause_sites {
-        if let Some(set) = solver.at_guard.get(&site.guard) {
+        if let Some(set) = solver.at_site.get(&site.guard) {
             live[site.index as usize] = set.iter().map(|i| solver.locals[i]).collect();
         }
     }
@@ -59,8 +60,9 @@ struct Solver<'a> {
     loop_heads: HashMap<InstrSeqId, BitSet>,
     /// Live sets on entry to the enclosing exception handlers (innermost last).
     handlers: Vec<BitSet>,
-    guards: HashSet<InstrSeqId>,
-    at_guard: HashMap<InstrSeqId, BitSet>,
+    /// Pause-point sequences: where the call is, and whether the arguments count.
+    sites: HashMap<InstrSeqId, (usize, bool)>,
+    at_site: HashMap<InstrSeqId, BitSet>,
 }
 
 impl<'a> Solver<'a> {
@@ -90,15 +92,25 @@ impl<'a> Solver<'a> {
             labels: HashMap::new(),
             loop_heads: HashMap::new(),
             handlers: Vec::new(),
-            guards: flow.pause_sites.iter().map(|s| s.guard).collect(),
-            at_guard: HashMap::new(),
+            sites: flow
+                .pause_sites
+                .iter()
+                .map(|s| (s.guard, (s.call_at, s.args_matter)))
+                .collect(),
+            at_site: HashMap::new(),
         }
     }
 
     /// Live-in of `seq` given the live set after it.
     fn seq(&mut self, func: &LocalFunction, seq: InstrSeqId, live_out: BitSet) -> BitSet {
         let mut live = live_out;
-        for (instr, _) in func.block(seq).instrs.iter().rev() {
+        let site = self.sites.get(&seq).copied();
+        for (position, (instr, _)) in func.block(seq).instrs.iter().enumerate().rev() {
+            if let Some((call_at, false)) = site
+                && position == call_at
+            {
+                self.at_site.insert(seq, live.clone());
+            }
             match instr {
                 Instr::LocalGet(g) => live.insert(self.dense[&g.local]),
                 Instr::LocalSet(s) => live.remove(self.dense[&s.local]),
@@ -150,18 +162,12 @@ impl<'a> Solver<'a> {
                     live = head;
                 }
                 Instr::IfElse(i) => {
-                    if self.flow.unwind_only.contains(&i.consequent) {
-                        // Never taken in normal mode; the empty alternative changes nothing.
-                        continue;
-                    }
                     self.labels.insert(i.consequent, live.clone());
                     self.labels.insert(i.alternative, live.clone());
                     let then_in = self.seq(func, i.consequent, live.clone());
-                    if self.guards.contains(&i.consequent) {
-                        self.at_guard.insert(i.consequent, then_in.clone());
-                    }
+                    // Guards are always entered in normal mode.
                     if self.flow.normal_only.contains(&i.consequent)
-                        || self.guards.contains(&i.consequent)
+                        || self.sites.contains_key(&i.consequent)
                     {
                         live = then_in;
                     } else {
@@ -213,6 +219,9 @@ impl<'a> Solver<'a> {
                 }
                 _ => {}
             }
+        }
+        if let Some((_, true)) = site {
+            self.at_site.insert(seq, live.clone());
         }
         live
     }

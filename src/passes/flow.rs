@@ -48,15 +48,14 @@
 //!   (indices are dense and in program order), so the condition needs no saving and the
 //!   arm without pause points is never entered while rewinding.
 
-use crate::abi;
 use crate::error::{Error, Result};
 use crate::ir::{
     self, binop, global_get, i32_const, if_else, local_get as get, local_set as set, new_seq,
 };
 use std::collections::{HashMap, HashSet};
 use walrus::ir::{
-    BinaryOp, Block, Br, Call, CallIndirect, CallRef, Const, Instr, InstrLocId, InstrSeqId,
-    InstrSeqType, LegacyCatch, LocalSet, Loop, Return, Select, UnaryOp, Value,
+    BinaryOp, Block, Call, CallIndirect, CallRef, Const, Instr, InstrLocId, InstrSeqId,
+    InstrSeqType, LegacyCatch, Loop, Return, Select, UnaryOp, Value,
 };
 use walrus::{
     FunctionId, GlobalId, LocalFunction, LocalId, ModuleLocals, ModuleTypes, RefType, ValType,
@@ -70,6 +69,8 @@ pub struct FlowContext<'a> {
     pub func_types: &'a HashMap<FunctionId, walrus::TypeId>,
     /// Whether a direct call to this function is a pause point.
     pub call_pauses: &'a dyn Fn(FunctionId) -> bool,
+    /// Whether this function is instrumented (restores its own locals when rewound).
+    pub instrumented: &'a dyn Fn(FunctionId) -> bool,
     /// Whether indirect calls are pause points in this function.
     pub indirect_pauses: bool,
     /// Readable name of the function, for errors.
@@ -81,8 +82,13 @@ pub struct FlowContext<'a> {
 pub struct PauseSite {
     /// Its call index.
     pub index: u32,
-    /// The sequence guarded by `normal || rewind_index == index`, holding the call.
+    /// The sequence holding the call (guarded by `resume <= index + 1`, or a plain block).
     pub guard: InstrSeqId,
+    /// Position of the call in that sequence (after its arguments).
+    pub call_at: usize,
+    /// Whether the callee needs the same arguments again while rewinding (so they must
+    /// be saved); false for calls to instrumented functions.
+    pub args_matter: bool,
 }
 
 /// The instrumented shape of a function, for the passes that follow.
@@ -92,8 +98,9 @@ pub struct FlowResult {
     pub unwind_block: InstrSeqId,
     /// The original body, transformed.
     pub body: InstrSeqId,
-    /// Local holding the call index popped while rewinding.
-    pub rewind_index: LocalId,
+    /// Local that is 0 in normal execution and the call index to resume at plus one while
+    /// rewinding.
+    pub resume: LocalId,
     /// Local receiving the call index at the unwind epilogue.
     pub unwind_index: LocalId,
     /// Position in the entry sequence where the unwind epilogue's saving code goes.
@@ -102,8 +109,6 @@ pub struct FlowResult {
     pub pause_sites: Vec<PauseSite>,
     /// Sequences only executed in normal mode, always entered then (run guards).
     pub normal_only: HashSet<InstrSeqId>,
-    /// Sequences never entered in normal mode (the unwind exits).
-    pub unwind_only: HashSet<InstrSeqId>,
     /// Locals the instrumentation uses for itself (never saved).
     pub internal_locals: Vec<LocalId>,
 }
@@ -111,8 +116,8 @@ pub struct FlowResult {
 /// Which pause points an offset-keyed stack snapshot is needed for; see
 /// [`crate::analysis::stack_types`].
 pub struct Plan {
-    /// Sequences containing a pause point, anywhere inside.
-    pub pausing_seqs: HashSet<InstrSeqId>,
+    /// Number of pause points in each sequence that has any, nested ones included.
+    pub site_counts: HashMap<InstrSeqId, u32>,
     /// Input offsets of the pausing elements.
     pub offsets: Vec<u32>,
 }
@@ -123,19 +128,28 @@ pub struct Plan {
 pub fn plan(func: &mut LocalFunction, cx: &FlowContext) -> Result<Plan> {
     untail_pausing_calls(func, cx);
     let order = ir::seqs_pre_order(func);
-    let mut pausing_seqs = HashSet::new();
+    let mut site_counts: HashMap<InstrSeqId, u32> = HashMap::new();
     // Children come after their parents in pre-order: walk backwards.
     for &seq in order.iter().rev() {
-        let pausing = func.block(seq).instrs.iter().any(|(instr, _)| {
-            is_pause_call(instr, cx) || ir::child_seqs(instr).any(|s| pausing_seqs.contains(&s))
-        });
-        if pausing {
-            pausing_seqs.insert(seq);
+        let count: u32 = func
+            .block(seq)
+            .instrs
+            .iter()
+            .map(|(instr, _)| {
+                u32::from(is_pause_call(instr, cx))
+                    + ir::child_seqs(instr)
+                        .map(|s| site_counts.get(&s).copied().unwrap_or(0))
+                        .sum::<u32>()
+            })
+            .sum();
+        if count > 0 {
+            site_counts.insert(seq, count);
         }
     }
+    let pausing_seqs = &site_counts;
     let mut offsets = Vec::new();
     for &seq in &order {
-        if !pausing_seqs.contains(&seq) {
+        if !pausing_seqs.contains_key(&seq) {
             continue;
         }
         for (instr, loc) in func.block(seq).instrs.iter() {
@@ -143,7 +157,7 @@ pub fn plan(func: &mut LocalFunction, cx: &FlowContext) -> Result<Plan> {
                 for catch in &t.catches {
                     if let LegacyCatch::Catch { handler, .. } | LegacyCatch::CatchAll { handler } =
                         catch
-                        && pausing_seqs.contains(handler)
+                        && pausing_seqs.contains_key(handler)
                     {
                         return Err(Error::unsupported(format!(
                             "function `{}` can pause inside a `catch` handler; a paused \
@@ -156,7 +170,7 @@ pub fn plan(func: &mut LocalFunction, cx: &FlowContext) -> Result<Plan> {
                 }
             }
             let element = is_pause_call(instr, cx)
-                || ir::child_seqs(instr).any(|s| pausing_seqs.contains(&s));
+                || ir::child_seqs(instr).any(|s| pausing_seqs.contains_key(&s));
             if element {
                 if loc.is_default() {
                     return Err(Error::internal(format!(
@@ -169,7 +183,7 @@ pub fn plan(func: &mut LocalFunction, cx: &FlowContext) -> Result<Plan> {
         }
     }
     Ok(Plan {
-        pausing_seqs,
+        site_counts,
         offsets,
     })
 }
@@ -187,7 +201,7 @@ pub fn run(
 ) -> Result<FlowResult> {
     let results = types.results(func_ty).to_vec();
     let body_ty = InstrSeqType::new(types, &[], &results);
-    let rewind_index = new_local(locals, ValType::I32, "rewind_index");
+    let resume = new_local(locals, ValType::I32, "resume");
     let unwind_index = new_local(locals, ValType::I32, "unwind_index");
 
     // The original body moves into `$body`, nested in `$unwind`, so every pause point can
@@ -198,9 +212,9 @@ pub fn run(
     let instrs = std::mem::take(&mut func.block_mut(entry).instrs);
     func.block_mut(body).instrs = instrs;
     ir::retarget_branches(func, entry, body);
-    let mut pausing_seqs = plan.pausing_seqs;
-    if pausing_seqs.remove(&entry) {
-        pausing_seqs.insert(body);
+    let mut site_counts = plan.site_counts;
+    if let Some(count) = site_counts.remove(&entry) {
+        site_counts.insert(body, count);
     }
     let unwind_block = func.builder_mut().dangling_instr_seq(ValType::I32).id();
 
@@ -209,18 +223,18 @@ pub fn run(
         locals,
         types,
         stacks,
-        pausing_seqs,
+        site_counts,
         raw_depths: ir::has_raw_depths(func),
-        rewind_index,
+        resume,
         unwind_block,
         next_index: 0,
         pause_sites: Vec::new(),
         normal_only: HashSet::new(),
-        unwind_only: HashSet::new(),
         nullable_temps: HashSet::new(),
         temp_count: 0,
     };
-    flow.transform_seq(func, body, &[], None)?;
+    // Nothing comes after the body: a rewind never runs past its end.
+    flow.transform_seq(func, body, &[], None, false)?;
 
     let unwind = func.block_mut(unwind_block);
     unwind
@@ -233,13 +247,7 @@ pub fn run(
     entry_seq
         .instrs
         .push((Block { seq: unwind_block }.into(), InstrLocId::default()));
-    entry_seq.instrs.push((
-        LocalSet {
-            local: unwind_index,
-        }
-        .into(),
-        InstrLocId::default(),
-    ));
+    entry_seq.instrs.push(set(unwind_index));
     let epilogue_at = entry_seq.instrs.len();
     // After an unwind the caller ignores the result; return zeros of the right types.
     for ty in &results {
@@ -251,13 +259,12 @@ pub fn run(
     Ok(FlowResult {
         unwind_block,
         body,
-        rewind_index,
+        resume,
         unwind_index,
         epilogue_at,
         pause_sites: flow.pause_sites,
         normal_only: flow.normal_only,
-        unwind_only: flow.unwind_only,
-        internal_locals: vec![rewind_index, unwind_index],
+        internal_locals: vec![resume, unwind_index],
     })
 }
 
@@ -266,14 +273,14 @@ struct Flow<'a, 'b> {
     locals: &'a mut ModuleLocals,
     types: &'a mut ModuleTypes,
     stacks: &'a HashMap<u32, Vec<ValType>>,
-    pausing_seqs: HashSet<InstrSeqId>,
+    site_counts: HashMap<InstrSeqId, u32>,
     raw_depths: bool,
-    rewind_index: LocalId,
+    /// 0 in normal execution; while rewinding, the call index to resume at plus one.
+    resume: LocalId,
     unwind_block: InstrSeqId,
     next_index: u32,
     pause_sites: Vec<PauseSite>,
     normal_only: HashSet<InstrSeqId>,
-    unwind_only: HashSet<InstrSeqId>,
     /// Temps standing for non-nullable references: declared nullable, read with
     /// `ref.as_non_null`.
     nullable_temps: HashSet<LocalId>,
@@ -282,67 +289,127 @@ struct Flow<'a, 'b> {
 
 type Instrs = Vec<(Instr, InstrLocId)>;
 
+/// One value of a block's operand stack while it is kept off the stack.
+#[derive(Clone, Debug)]
+enum Slot {
+    /// Held in a local.
+    Temp(LocalId),
+    /// Recomputed where it is needed: a constant, or a `local.get` of a local that nothing
+    /// writes before the recomputation (pause calls cannot write the caller's locals).
+    Pure((Instr, InstrLocId)),
+}
+
+impl Slot {
+    fn temp(&self) -> Option<LocalId> {
+        match self {
+            Slot::Temp(t) => Some(*t),
+            Slot::Pure(_) => None,
+        }
+    }
+}
+
+fn is_pure_push(instr: &Instr) -> bool {
+    matches!(instr, Instr::Const(_) | Instr::LocalGet(_))
+}
+
 impl Flow<'_, '_> {
+    fn sites_in(&self, instr: &Instr, pause_call: bool) -> u32 {
+        u32::from(pause_call)
+            + ir::child_seqs(instr)
+                .map(|s| self.site_counts.get(&s).copied().unwrap_or(0))
+                .sum::<u32>()
+    }
+
     /// Transform a sequence containing pause points. `params` are the locals holding the
     /// sequence's parameters (pushed by the caller's glue right before the block); if
-    /// `target` is given, the sequence's results end up in exactly those locals. Returns the
-    /// locals holding the results; the sequence ends by pushing them.
+    /// `target` is given, the sequence's results end up in exactly those locals. `passes`
+    /// says whether a rewind can run past the end of the sequence (to a pause point after
+    /// it). Returns the locals holding the results; the sequence ends by pushing them.
     fn transform_seq(
         &mut self,
         func: &mut LocalFunction,
         seq: InstrSeqId,
         params: &[LocalId],
         target: Option<&[LocalId]>,
+        passes: bool,
     ) -> Result<Vec<LocalId>> {
         let (_, result_tys) = self.seq_sig(func.block(seq).ty);
         let old = std::mem::take(&mut func.block_mut(seq).instrs);
+        // sites_after[i]: pause points in old[i..].
+        let mut sites_after = vec![0u32; old.len() + 1];
+        for (i, (instr, _)) in old.iter().enumerate().rev() {
+            sites_after[i] =
+                sites_after[i + 1] + self.sites_in(instr, is_pause_call(instr, self.cx));
+        }
         let mut out: Instrs = Vec::with_capacity(old.len() + 8);
         for &p in params.iter().rev() {
             out.push(set(p));
         }
-        // The block's operand stack, held in locals, bottom first.
-        let mut stack: Vec<LocalId> = params.to_vec();
+        // The block's operand stack while it is held outside the stack, bottom first.
+        let mut stack: Vec<Slot> = params.iter().map(|&p| Slot::Temp(p)).collect();
         let mut run: Instrs = Vec::new();
 
-        for (instr, loc) in old {
+        for (i, (instr, loc)) in old.into_iter().enumerate() {
             let pause_call = is_pause_call(&instr, self.cx);
-            let pausing_block = ir::child_seqs(&instr).any(|s| self.pausing_seqs.contains(&s));
+            let pausing_block = ir::child_seqs(&instr).any(|s| self.site_counts.contains_key(&s));
             if !pause_call && !pausing_block {
                 run.push((instr, loc));
                 continue;
             }
+            // Can a rewind run past this element (to a later pause point)?
+            let later = sites_after[i + 1] > 0 || passes;
             let types = self.stacks.get(&loc.data()).ok_or_else(|| {
                 Error::internal(format!("no operand stack recorded in `{}`", self.cx.name))
             })?;
             let inputs = self.input_count(func, &instr);
             // Arguments computed by a constant or a `local.get` right before the element are
-            // recomputed inside its guard instead of going through a local.
-            // For an `if` only the condition qualifies: its parameters must reach the arms
-            // through locals.
+            // recomputed inside its guard instead of going through a local. For an `if` only
+            // the condition qualifies: its parameters reach the arms through locals.
             let mut remat: Instrs = Vec::new();
             let remat_limit = match instr {
                 Instr::IfElse(_) => 1,
                 _ if pause_call => inputs,
                 _ => 0,
             };
-            while remat.len() < remat_limit
-                && run
-                    .last()
-                    .is_some_and(|(i, _)| matches!(i, Instr::Const(_) | Instr::LocalGet(_)))
-            {
+            while remat.len() < remat_limit && run.last().is_some_and(|(i, _)| is_pure_push(i)) {
                 remat.push(run.pop().unwrap());
             }
             remat.reverse();
-            let spilled = &types[..types.len() - remat.len()];
+            // Below a pause call whose arguments were all recomputed, constants and
+            // `local.get`s at the end of the run are recomputed after the call as well.
+            let mut deferred: Instrs = Vec::new();
+            if pause_call && remat.len() == inputs {
+                while deferred.len() + inputs < types.len()
+                    && run.last().is_some_and(|(i, _)| is_pure_push(i))
+                {
+                    deferred.push(run.pop().unwrap());
+                }
+                deferred.reverse();
+            }
+            let spilled = &types[..types.len() - remat.len() - deferred.len()];
             if !run.is_empty() {
                 let temps = self.temps(spilled);
-                self.guarded_run(func, &mut out, &stack, std::mem::take(&mut run), &temps);
-                stack = temps;
+                self.guarded_run(
+                    func,
+                    &mut out,
+                    &stack,
+                    std::mem::take(&mut run),
+                    &temps,
+                    true,
+                );
+                stack = temps.into_iter().map(Slot::Temp).collect();
             } else if stack.len() != spilled.len() {
                 return Err(Error::internal(format!(
                     "operand stack mismatch at a pause point in `{}`",
                     self.cx.name
                 )));
+            }
+            stack.extend(deferred.into_iter().map(Slot::Pure));
+            if pausing_block && stack.iter().any(|s| matches!(s, Slot::Pure(_))) {
+                // The block may write the locals a recomputation would read.
+                let temps = self.temps(&types[..stack.len()]);
+                self.guarded_run(func, &mut out, &stack, Vec::new(), &temps, true);
+                stack = temps.into_iter().map(Slot::Temp).collect();
             }
             let consumed = inputs - remat.len();
             let below = stack.len() - consumed;
@@ -350,6 +417,7 @@ impl Flow<'_, '_> {
 
             match instr {
                 Instr::IfElse(iff) => {
+                    let ins: Vec<LocalId> = ins.iter().map(|s| s.temp().unwrap()).collect();
                     let (cond, params) = match remat.pop() {
                         Some(c) => (Cond::Instr(c), &ins[..]),
                         None => {
@@ -357,16 +425,26 @@ impl Flow<'_, '_> {
                             (Cond::Local(*c), rest)
                         }
                     };
-                    let results =
-                        self.temps(&self.seq_sig(func.block(iff.consequent).ty).1.clone());
-                    let then_pauses = self.pausing_seqs.contains(&iff.consequent);
-                    let else_pauses = self.pausing_seqs.contains(&iff.alternative);
-                    if then_pauses {
-                        self.transform_seq(func, iff.consequent, params, Some(&results))?;
+                    let result_tys = self.seq_sig(func.block(iff.consequent).ty).1;
+                    let results = self.temps(&result_tys);
+                    let then_sites = self.site_counts.contains_key(&iff.consequent);
+                    let else_sites = self.site_counts.contains_key(&iff.alternative);
+                    // While rewinding, the then-arm is entered only if it holds the paused
+                    // call (when both arms have pause points), so a rewind never runs past
+                    // its end in that case.
+                    if then_sites {
+                        let then_passes = !else_sites && later;
+                        self.transform_seq(
+                            func,
+                            iff.consequent,
+                            params,
+                            Some(&results),
+                            then_passes,
+                        )?;
                     }
                     let after_then = self.next_index;
-                    if else_pauses {
-                        self.transform_seq(func, iff.alternative, params, Some(&results))?;
+                    if else_sites {
+                        self.transform_seq(func, iff.alternative, params, Some(&results), later)?;
                     }
                     for &p in params {
                         self.get(&mut out, p);
@@ -379,12 +457,14 @@ impl Flow<'_, '_> {
                     // While rewinding, enter the arm holding the paused call: the then-arm if
                     // the call index is one of its own, else the else-arm. An arm without
                     // pause points is never entered while rewinding.
-                    if then_pauses && else_pauses {
-                        out.push(get(self.rewind_index));
+                    if then_sites && else_sites {
+                        // `resume` is the target index plus one; the then-arm's indices are
+                        // below `after_then`.
+                        out.push(get(self.resume));
                         out.push(i32_const(after_then as i32));
-                        out.push(binop(BinaryOp::I32LtU));
+                        out.push(binop(BinaryOp::I32LeU));
                     } else {
-                        out.push(i32_const(then_pauses as i32));
+                        out.push(i32_const(then_sites as i32));
                     }
                     self.push_is_normal(&mut out);
                     out.push((Select { ty: None }.into(), InstrLocId::default()));
@@ -392,67 +472,58 @@ impl Flow<'_, '_> {
                     for &r in results.iter().rev() {
                         out.push(set(r));
                     }
-                    stack.extend(results);
+                    stack.extend(results.into_iter().map(Slot::Temp));
                 }
-                Instr::Block(Block { seq }) | Instr::Loop(Loop { seq }) => {
+                Instr::Block(Block { seq })
+                | Instr::Loop(Loop { seq })
+                | Instr::TryTable(walrus::ir::TryTable { seq, .. })
+                | Instr::Try(walrus::ir::Try { seq, .. }) => {
+                    // For `try`, only the body can pause (handlers were checked by `plan`).
+                    let ins: Vec<LocalId> = ins.iter().map(|s| s.temp().unwrap()).collect();
                     for &p in &ins {
                         self.get(&mut out, p);
                     }
-                    let results = self.transform_seq(func, seq, &ins, None)?;
+                    let results = self.transform_seq(func, seq, &ins, None, later)?;
                     out.push((instr, loc));
                     for &r in results.iter().rev() {
                         out.push(set(r));
                     }
-                    stack.extend(results);
-                }
-                Instr::TryTable(ref t) => {
-                    let seq = t.seq;
-                    for &p in &ins {
-                        self.get(&mut out, p);
-                    }
-                    let results = self.transform_seq(func, seq, &ins, None)?;
-                    out.push((instr, loc));
-                    for &r in results.iter().rev() {
-                        out.push(set(r));
-                    }
-                    stack.extend(results);
-                }
-                Instr::Try(ref t) => {
-                    // Only the body can pause (handlers were checked by `plan`).
-                    let seq = t.seq;
-                    for &p in &ins {
-                        self.get(&mut out, p);
-                    }
-                    let results = self.transform_seq(func, seq, &ins, None)?;
-                    out.push((instr, loc));
-                    for &r in results.iter().rev() {
-                        out.push(set(r));
-                    }
-                    stack.extend(results);
+                    stack.extend(results.into_iter().map(Slot::Temp));
                 }
                 call => {
-                    let results = self.pause_call(func, &mut out, &ins, remat, (call, loc))?;
-                    stack.extend(results);
+                    let results =
+                        self.pause_call(func, &mut out, &ins, remat, (call, loc), later)?;
+                    stack.extend(results.into_iter().map(Slot::Temp));
                 }
             }
         }
 
-        // The code after the last pausing element leaves the block's results.
+        // The code after the last pausing element leaves the block's results. A rewind only
+        // reaches it when it can run past the block.
+        let all_temps = stack.iter().all(|s| s.temp().is_some());
         let finals: Vec<LocalId> = if !run.is_empty() {
             let finals = match target {
                 Some(t) => t.to_vec(),
                 None => self.temps(&result_tys),
             };
-            self.guarded_run(func, &mut out, &stack, run, &finals);
+            self.guarded_run(func, &mut out, &stack, run, &finals, passes);
             finals
-        } else if let Some(t) = target.filter(|t| *t != stack.as_slice()) {
-            // Copy into the locals the parent reads, in normal mode only: while rewinding
-            // the parent's locals hold restored values that must survive.
-            let t = t.to_vec();
-            self.guarded_run(func, &mut out, &stack, Vec::new(), &t);
-            t
         } else {
-            stack
+            let current: Vec<Option<LocalId>> = stack.iter().map(Slot::temp).collect();
+            match target {
+                Some(t) if current.iter().copied().eq(t.iter().map(|&l| Some(l))) => t.to_vec(),
+                None if all_temps => current.into_iter().flatten().collect(),
+                _ => {
+                    // Copy into the locals the parent reads, in normal mode only: while
+                    // rewinding, the parent's locals hold restored values that must survive.
+                    let finals = match target {
+                        Some(t) => t.to_vec(),
+                        None => self.temps(&result_tys),
+                    };
+                    self.guarded_run(func, &mut out, &stack, Vec::new(), &finals, passes);
+                    finals
+                }
+            }
         };
         for &f in &finals {
             self.get(&mut out, f);
@@ -461,25 +532,31 @@ impl Flow<'_, '_> {
         Ok(finals)
     }
 
-    /// `if (state == normal) { push stack; run; pop results into temps }`
+    /// `if (normal) { push stack; run; pop results into temps }`, or the same without the
+    /// guard when a rewind can never reach it.
     fn guarded_run(
         &mut self,
         func: &mut LocalFunction,
         out: &mut Instrs,
-        stack: &[LocalId],
+        stack: &[Slot],
         mut run: Instrs,
         temps: &[LocalId],
+        guarded: bool,
     ) {
         let mut body: Instrs = Vec::with_capacity(stack.len() + run.len() + temps.len());
-        for &s in stack {
-            self.get(&mut body, s);
+        for slot in stack {
+            self.push_slot(&mut body, slot);
         }
-        if self.raw_depths {
+        if self.raw_depths && guarded {
             ir::shift_raw_depths(func, &mut run, 1);
         }
         body.append(&mut run);
         for &t in temps.iter().rev() {
             body.push(set(t));
+        }
+        if !guarded {
+            out.append(&mut body);
+            return;
         }
         let guard = new_seq(func, body);
         let skip = new_seq(func, Vec::new());
@@ -488,63 +565,93 @@ impl Flow<'_, '_> {
         out.push(if_else(guard, skip));
     }
 
-    /// `if (normal || rewind_index == k) { args; call; if (unwinding) br $unwind k; results }`
+    /// The pause point itself:
+    /// `if (resume <= k + 1) { args; call; br_if $unwind (k) (resume = state); results }`.
+    /// The guard is left out (the body becomes a plain block) when a rewind that reaches
+    /// this call can only be resuming it.
     fn pause_call(
         &mut self,
         func: &mut LocalFunction,
         out: &mut Instrs,
-        args: &[LocalId],
+        args: &[Slot],
         remat: Instrs,
         call: (Instr, InstrLocId),
+        guarded: bool,
     ) -> Result<Vec<LocalId>> {
         let index = self.next_index;
         self.next_index += 1;
         let result_tys = self.call_results(&call.0);
         let results = self.temps(&result_tys);
+        let args_matter = self.args_matter(&call.0);
 
-        let exit = func.builder_mut().dangling_instr_seq(None).id();
-        func.block_mut(exit).instrs = vec![
+        let mut body: Instrs = Vec::with_capacity(args.len() + remat.len() + 8 + results.len());
+        for slot in args {
+            self.push_slot(&mut body, slot);
+        }
+        body.extend(remat);
+        let call_at = body.len();
+        body.push(call);
+        // Unwinding: leave for the epilogue with this call's index. Otherwise the state is
+        // normal (a rewind ends inside the call), and so is `resume` from now on.
+        body.extend([
             i32_const(index as i32),
+            global_get(self.cx.state),
             (
-                Br {
+                walrus::ir::LocalTee { local: self.resume }.into(),
+                InstrLocId::default(),
+            ),
+            (
+                walrus::ir::BrIf {
                     block: self.unwind_block,
                 }
                 .into(),
                 InstrLocId::default(),
             ),
-        ];
-        self.unwind_only.insert(exit);
-        let no_exit = func.builder_mut().dangling_instr_seq(None).id();
-
-        let mut body: Instrs = Vec::with_capacity(args.len() + remat.len() + 8 + results.len());
-        for &a in args {
-            self.get(&mut body, a);
-        }
-        body.extend(remat);
-        body.push(call);
-        body.push(global_get(self.cx.state));
-        body.push(i32_const(abi::STATE_UNWINDING));
-        body.push(binop(BinaryOp::I32Eq));
-        body.push(if_else(exit, no_exit));
+            (walrus::ir::Drop {}.into(), InstrLocId::default()),
+        ]);
         for &r in results.iter().rev() {
             body.push(set(r));
         }
-        let guard = new_seq(func, body);
-        let skip = new_seq(func, Vec::new());
-
-        self.push_is_normal(out);
-        out.push(get(self.rewind_index));
-        out.push(i32_const(index as i32));
-        out.push(binop(BinaryOp::I32Eq));
-        out.push(binop(BinaryOp::I32Or));
-        out.push(if_else(guard, skip));
-        self.pause_sites.push(PauseSite { index, guard });
+        let site = new_seq(func, body);
+        if guarded {
+            let skip = new_seq(func, Vec::new());
+            out.push(get(self.resume));
+            out.push(i32_const(index as i32 + 1));
+            out.push(binop(BinaryOp::I32LeU));
+            out.push(if_else(site, skip));
+        } else {
+            out.push((Block { seq: site }.into(), InstrLocId::default()));
+        }
+        self.pause_sites.push(PauseSite {
+            index,
+            guard: site,
+            call_at,
+            args_matter,
+        });
         Ok(results)
     }
 
+    /// Whether the callee sees the arguments again when the call is re-entered while
+    /// rewinding. An instrumented callee restores its own locals, so the arguments passed
+    /// while rewinding do not matter and need not be saved. Imports, runtime functions and
+    /// indirect calls (whose table index or reference picks the callee) need them.
+    fn args_matter(&self, call: &Instr) -> bool {
+        match call {
+            Instr::Call(c) => !(self.cx.instrumented)(c.func),
+            _ => true,
+        }
+    }
+
     fn push_is_normal(&self, out: &mut Instrs) {
-        out.push(global_get(self.cx.state));
+        out.push(get(self.resume));
         out.push(ir::unop(UnaryOp::I32Eqz));
+    }
+
+    fn push_slot(&self, out: &mut Instrs, slot: &Slot) {
+        match slot {
+            Slot::Temp(t) => self.get(out, *t),
+            Slot::Pure(instr) => out.push(instr.clone()),
+        }
     }
 
     /// Push a temp, restoring non-nullability where the temp had to be declared nullable.

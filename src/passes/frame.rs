@@ -17,7 +17,7 @@
 //!       ;; pos -= 8; the frame starts at the new pos
 //!       (i32.store (global.get $__asyncify_data)
 //!         (local.tee $frame (i32.sub (i32.load (global.get $__asyncify_data)) (i32.const 8))))
-//!       (local.set $rewind_index (i32.load (local.get $frame)))
+//!       (local.set $resume (i32.add (i32.load (local.get $frame)) (i32.const 1)))
 //!       (local.set $x (i32.load offset=4 (local.get $frame)))))
 //!   (block $unwind (result i32) ...)
 //!   (local.set $unwind_index)
@@ -116,7 +116,9 @@ pub fn run(
         e.store_ptr(),
         get(frame),
         e.load(ValType::I32, 0),
-        set(flow.rewind_index),
+        i32_const(1),
+        binop(BinaryOp::I32Add),
+        set(flow.resume),
     ];
     for &(local, ty, offset) in &layout {
         restore.push(get(frame));
