@@ -223,3 +223,14 @@ pub fn new_seq(func: &mut LocalFunction, instrs: Vec<Located>) -> InstrSeqId {
     func.block_mut(id).instrs = instrs;
     id
 }
+
+/// A new sequence of type `[] -> [ty]` holding `instrs`.
+pub fn new_seq_typed(
+    func: &mut LocalFunction,
+    ty: walrus::ValType,
+    instrs: Vec<Located>,
+) -> InstrSeqId {
+    let id = func.builder_mut().dangling_instr_seq(ty).id();
+    func.block_mut(id).instrs = instrs;
+    id
+}

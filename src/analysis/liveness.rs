@@ -60,8 +60,8 @@ struct Solver<'a> {
     loop_heads: HashMap<InstrSeqId, BitSet>,
     /// Live sets on entry to the enclosing exception handlers (innermost last).
     handlers: Vec<BitSet>,
-    /// Pause-point sequences: where the call is, and whether the arguments count.
-    sites: HashMap<InstrSeqId, (usize, bool)>,
+    /// Pause-point sequences: where the arguments are, and whether they count.
+    sites: HashMap<InstrSeqId, (std::ops::Range<usize>, bool)>,
     at_site: HashMap<InstrSeqId, BitSet>,
 }
 
@@ -95,7 +95,7 @@ impl<'a> Solver<'a> {
             sites: flow
                 .pause_sites
                 .iter()
-                .map(|s| (s.guard, (s.call_at, s.args_matter)))
+                .map(|s| (s.guard, (s.args_at..s.call_at, s.args_matter)))
                 .collect(),
             at_site: HashMap::new(),
         }
@@ -104,12 +104,14 @@ impl<'a> Solver<'a> {
     /// Live-in of `seq` given the live set after it.
     fn seq(&mut self, func: &LocalFunction, seq: InstrSeqId, live_out: BitSet) -> BitSet {
         let mut live = live_out;
-        let site = self.sites.get(&seq).copied();
+        // Arguments an instrumented callee ignores while rewinding are not needed then.
+        let ignored_args = match self.sites.get(&seq) {
+            Some((args, false)) => args.clone(),
+            _ => 0..0,
+        };
         for (position, (instr, _)) in func.block(seq).instrs.iter().enumerate().rev() {
-            if let Some((call_at, false)) = site
-                && position == call_at
-            {
-                self.at_site.insert(seq, live.clone());
+            if ignored_args.contains(&position) {
+                continue;
             }
             match instr {
                 Instr::LocalGet(g) => live.insert(self.dense[&g.local]),
@@ -220,7 +222,7 @@ impl<'a> Solver<'a> {
                 _ => {}
             }
         }
-        if let Some((_, true)) = site {
+        if self.sites.contains_key(&seq) {
             self.at_site.insert(seq, live.clone());
         }
         live

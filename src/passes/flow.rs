@@ -51,6 +51,7 @@
 use crate::error::{Error, Result};
 use crate::ir::{
     self, binop, global_get, i32_const, if_else, local_get as get, local_set as set, new_seq,
+    new_seq_typed,
 };
 use std::collections::{HashMap, HashSet};
 use walrus::ir::{
@@ -84,6 +85,9 @@ pub struct PauseSite {
     pub index: u32,
     /// The sequence holding the call (guarded by `resume <= index + 1`, or a plain block).
     pub guard: InstrSeqId,
+    /// Position of the call's first argument in that sequence (values below the arguments
+    /// are pushed before it).
+    pub args_at: usize,
     /// Position of the call in that sequence (after its arguments).
     pub call_at: usize,
     /// Whether the callee needs the same arguments again while rewinding (so they must
@@ -126,6 +130,7 @@ pub struct Plan {
 /// find the sequences containing pause points, and list the offsets whose operand-stack
 /// types [`run`] needs. Refuses pause points inside legacy `catch` handlers.
 pub fn plan(func: &mut LocalFunction, cx: &FlowContext) -> Result<Plan> {
+    drop_dead_code_after_tail_calls(func);
     untail_pausing_calls(func, cx);
     let order = ir::seqs_pre_order(func);
     let mut site_counts: HashMap<InstrSeqId, u32> = HashMap::new();
@@ -289,6 +294,26 @@ struct Flow<'a, 'b> {
 
 type Instrs = Vec<(Instr, InstrLocId)>;
 
+/// A pause point whose body is still being built.
+struct OpenSite {
+    index: u32,
+    body: Instrs,
+    args_at: usize,
+    call_at: usize,
+    args_matter: bool,
+    guarded: bool,
+}
+
+/// Take up to `limit` constants and `local.get`s from the end of `run`, in order.
+fn take_pure_tail(run: &mut Instrs, limit: usize) -> Instrs {
+    let mut taken = Vec::new();
+    while taken.len() < limit && run.last().is_some_and(|(i, _)| is_pure_push(i)) {
+        taken.push(run.pop().unwrap());
+    }
+    taken.reverse();
+    taken
+}
+
 /// One value of a block's operand stack while it is kept off the stack.
 #[derive(Clone, Debug)]
 enum Slot {
@@ -345,8 +370,10 @@ impl Flow<'_, '_> {
         for &p in params.iter().rev() {
             out.push(set(p));
         }
-        // The block's operand stack while it is held outside the stack, bottom first.
+        // The block's operand stack while it is held outside the stack, bottom first. While a
+        // pause site is open, its values are on the real stack inside the site instead.
         let mut stack: Vec<Slot> = params.iter().map(|&p| Slot::Temp(p)).collect();
+        let mut open: Option<OpenSite> = None;
         let mut run: Instrs = Vec::new();
 
         for (i, (instr, loc)) in old.into_iter().enumerate() {
@@ -362,32 +389,42 @@ impl Flow<'_, '_> {
                 Error::internal(format!("no operand stack recorded in `{}`", self.cx.name))
             })?;
             let inputs = self.input_count(func, &instr);
+            let is_if = matches!(instr, Instr::IfElse(_));
+            // A value left by `local.tee` can be read back from the local instead.
+            if (pause_call || is_if)
+                && let Some((Instr::LocalTee(t), loc)) = run.last().cloned()
+            {
+                run.pop();
+                run.push((walrus::ir::LocalSet { local: t.local }.into(), loc));
+                run.push(get(t.local));
+            }
             // Arguments computed by a constant or a `local.get` right before the element are
             // recomputed inside its guard instead of going through a local. For an `if` only
             // the condition qualifies: its parameters reach the arms through locals.
-            let mut remat: Instrs = Vec::new();
             let remat_limit = match instr {
                 Instr::IfElse(_) => 1,
                 _ if pause_call => inputs,
                 _ => 0,
             };
-            while remat.len() < remat_limit && run.last().is_some_and(|(i, _)| is_pure_push(i)) {
-                remat.push(run.pop().unwrap());
-            }
-            remat.reverse();
+            let mut remat = take_pure_tail(&mut run, remat_limit);
             // Below a pause call whose arguments were all recomputed, constants and
-            // `local.get`s at the end of the run are recomputed after the call as well.
-            let mut deferred: Instrs = Vec::new();
-            if pause_call && remat.len() == inputs {
-                while deferred.len() + inputs < types.len()
-                    && run.last().is_some_and(|(i, _)| is_pure_push(i))
-                {
-                    deferred.push(run.pop().unwrap());
-                }
-                deferred.reverse();
-            }
+            // `local.get`s at the end of the run are recomputed right before the call too.
+            let deferred = if pause_call && remat.len() == inputs {
+                take_pure_tail(&mut run, types.len() - inputs)
+            } else {
+                Vec::new()
+            };
             let spilled = &types[..types.len() - remat.len() - deferred.len()];
-            if !run.is_empty() {
+            // An `if` whose condition is computed by a guarded run gets the condition (or,
+            // while rewinding, its arm choice) straight from that run.
+            let cond_from_run =
+                is_if && inputs == 1 && remat.is_empty() && open.is_none() && !run.is_empty();
+            if let Some(site) = open.take() {
+                // The code after a pause call runs inside its guard.
+                let temps = self.temps(spilled);
+                self.close_site(func, &mut out, site, std::mem::take(&mut run), &temps);
+                stack = temps.into_iter().map(Slot::Temp).collect();
+            } else if !run.is_empty() && !cond_from_run {
                 let temps = self.temps(spilled);
                 self.guarded_run(
                     func,
@@ -398,32 +435,42 @@ impl Flow<'_, '_> {
                     true,
                 );
                 stack = temps.into_iter().map(Slot::Temp).collect();
-            } else if stack.len() != spilled.len() {
+            } else if !cond_from_run && stack.len() != spilled.len() {
                 return Err(Error::internal(format!(
                     "operand stack mismatch at a pause point in `{}`",
                     self.cx.name
                 )));
             }
             stack.extend(deferred.into_iter().map(Slot::Pure));
-            if pausing_block && stack.iter().any(|s| matches!(s, Slot::Pure(_))) {
+            if pausing_block && !cond_from_run && stack.iter().any(|s| matches!(s, Slot::Pure(_))) {
                 // The block may write the locals a recomputation would read.
                 let temps = self.temps(&types[..stack.len()]);
                 self.guarded_run(func, &mut out, &stack, Vec::new(), &temps, true);
                 stack = temps.into_iter().map(Slot::Temp).collect();
             }
-            let consumed = inputs - remat.len();
-            let below = stack.len() - consumed;
-            let ins = stack.split_off(below);
 
             match instr {
                 Instr::IfElse(iff) => {
-                    let ins: Vec<LocalId> = ins.iter().map(|s| s.temp().unwrap()).collect();
-                    let (cond, params) = match remat.pop() {
-                        Some(c) => (Cond::Instr(c), &ins[..]),
-                        None => {
-                            let (c, rest) = ins.split_last().expect("an if has a condition");
-                            (Cond::Local(*c), rest)
-                        }
+                    let params_len = inputs - 1;
+                    // The parameters (in locals) and how the condition is produced.
+                    let (params, cond) = if cond_from_run {
+                        // Everything below the condition goes into locals inside the run.
+                        let below = self.temps(&types[..types.len() - 1]);
+                        let before = std::mem::take(&mut stack);
+                        stack = below.iter().map(|&t| Slot::Temp(t)).collect();
+                        (
+                            Vec::new(),
+                            Cond::Run(before, std::mem::take(&mut run), below),
+                        )
+                    } else {
+                        let mut ins = stack.split_off(stack.len() - (inputs - remat.len()));
+                        let cond = match remat.pop() {
+                            Some(c) => Cond::Instr(c),
+                            None => Cond::Local(ins.pop().and_then(|s| s.temp()).unwrap()),
+                        };
+                        let params: Vec<LocalId> = ins.iter().map(|s| s.temp().unwrap()).collect();
+                        debug_assert_eq!(params.len(), params_len);
+                        (params, cond)
                     };
                     let result_tys = self.seq_sig(func.block(iff.consequent).ty).1;
                     let results = self.temps(&result_tys);
@@ -437,37 +484,67 @@ impl Flow<'_, '_> {
                         self.transform_seq(
                             func,
                             iff.consequent,
-                            params,
+                            &params,
                             Some(&results),
                             then_passes,
                         )?;
                     }
                     let after_then = self.next_index;
                     if else_sites {
-                        self.transform_seq(func, iff.alternative, params, Some(&results), later)?;
-                    }
-                    for &p in params {
-                        self.get(&mut out, p);
-                    }
-                    out.extend(remat);
-                    match cond {
-                        Cond::Instr(c) => out.push(c),
-                        Cond::Local(c) => self.get(&mut out, c),
+                        self.transform_seq(func, iff.alternative, &params, Some(&results), later)?;
                     }
                     // While rewinding, enter the arm holding the paused call: the then-arm if
                     // the call index is one of its own, else the else-arm. An arm without
                     // pause points is never entered while rewinding.
-                    if then_sites && else_sites {
+                    let rewind_choice: Instrs = if then_sites && else_sites {
                         // `resume` is the target index plus one; the then-arm's indices are
                         // below `after_then`.
-                        out.push(get(self.resume));
-                        out.push(i32_const(after_then as i32));
-                        out.push(binop(BinaryOp::I32LeU));
+                        vec![
+                            get(self.resume),
+                            i32_const(after_then as i32),
+                            binop(BinaryOp::I32LeU),
+                        ]
                     } else {
-                        out.push(i32_const(then_sites as i32));
+                        vec![i32_const(then_sites as i32)]
+                    };
+                    for &p in &params {
+                        self.get(&mut out, p);
                     }
-                    self.push_is_normal(&mut out);
-                    out.push((Select { ty: None }.into(), InstrLocId::default()));
+                    match cond {
+                        Cond::Run(before, mut run, below) => {
+                            // (if (result i32) (normal) (then run; spill what is below the
+                            //   condition) (else the arm choice))
+                            let mut body: Instrs = Vec::new();
+                            for slot in &before {
+                                self.push_slot(&mut body, slot);
+                            }
+                            if self.raw_depths {
+                                ir::shift_raw_depths(func, &mut run, 1);
+                            }
+                            body.append(&mut run);
+                            if !below.is_empty() {
+                                let c = self.temps(&[ValType::I32])[0];
+                                body.push(set(c));
+                                for &t in below.iter().rev() {
+                                    body.push(set(t));
+                                }
+                                body.push(get(c));
+                            }
+                            let normal = new_seq_typed(func, ValType::I32, body);
+                            let rewinding = new_seq_typed(func, ValType::I32, rewind_choice);
+                            self.normal_only.insert(normal);
+                            self.push_is_normal(&mut out);
+                            out.push(if_else(normal, rewinding));
+                        }
+                        Cond::Instr(c) => {
+                            out.push(c);
+                            self.push_cond_tail(&mut out, then_sites, else_sites, rewind_choice);
+                        }
+                        Cond::Local(c) => {
+                            self.get(&mut out, c);
+                            self.push_cond_tail(&mut out, then_sites, else_sites, rewind_choice);
+                        }
+                    }
                     out.push((Instr::IfElse(iff), loc));
                     for &r in results.iter().rev() {
                         out.push(set(r));
@@ -479,7 +556,11 @@ impl Flow<'_, '_> {
                 | Instr::TryTable(walrus::ir::TryTable { seq, .. })
                 | Instr::Try(walrus::ir::Try { seq, .. }) => {
                     // For `try`, only the body can pause (handlers were checked by `plan`).
-                    let ins: Vec<LocalId> = ins.iter().map(|s| s.temp().unwrap()).collect();
+                    let ins: Vec<LocalId> = stack
+                        .split_off(stack.len() - inputs)
+                        .iter()
+                        .map(|s| s.temp().unwrap())
+                        .collect();
                     for &p in &ins {
                         self.get(&mut out, p);
                     }
@@ -491,17 +572,23 @@ impl Flow<'_, '_> {
                     stack.extend(results.into_iter().map(Slot::Temp));
                 }
                 call => {
-                    let results =
-                        self.pause_call(func, &mut out, &ins, remat, (call, loc), later)?;
-                    stack.extend(results.into_iter().map(Slot::Temp));
+                    let args = stack.split_off(stack.len() - (inputs - remat.len()));
+                    let below = std::mem::take(&mut stack);
+                    open = Some(self.open_site(&below, &args, remat, (call, loc), later));
                 }
             }
         }
 
         // The code after the last pausing element leaves the block's results. A rewind only
         // reaches it when it can run past the block.
-        let all_temps = stack.iter().all(|s| s.temp().is_some());
-        let finals: Vec<LocalId> = if !run.is_empty() {
+        let finals: Vec<LocalId> = if let Some(site) = open.take() {
+            let finals = match target {
+                Some(t) => t.to_vec(),
+                None => self.temps(&result_tys),
+            };
+            self.close_site(func, &mut out, site, run, &finals);
+            finals
+        } else if !run.is_empty() {
             let finals = match target {
                 Some(t) => t.to_vec(),
                 None => self.temps(&result_tys),
@@ -510,6 +597,7 @@ impl Flow<'_, '_> {
             finals
         } else {
             let current: Vec<Option<LocalId>> = stack.iter().map(Slot::temp).collect();
+            let all_temps = current.iter().all(Option::is_some);
             match target {
                 Some(t) if current.iter().copied().eq(t.iter().map(|&l| Some(l))) => t.to_vec(),
                 None if all_temps => current.into_iter().flatten().collect(),
@@ -530,6 +618,20 @@ impl Flow<'_, '_> {
         }
         func.block_mut(seq).instrs = out;
         Ok(finals)
+    }
+
+    /// Push the `if` condition's normal/rewinding choice after the condition itself (already
+    /// on the stack): `c | resume` when only the then-arm pauses, `select(c, choice, normal)`
+    /// otherwise.
+    fn push_cond_tail(&self, out: &mut Instrs, then_sites: bool, else_sites: bool, choice: Instrs) {
+        if then_sites && !else_sites {
+            out.push(get(self.resume));
+            out.push(binop(BinaryOp::I32Or));
+        } else {
+            out.extend(choice);
+            self.push_is_normal(out);
+            out.push((Select { ty: None }.into(), InstrLocId::default()));
+        }
     }
 
     /// `if (normal) { push stack; run; pop results into temps }`, or the same without the
@@ -565,26 +667,26 @@ impl Flow<'_, '_> {
         out.push(if_else(guard, skip));
     }
 
-    /// The pause point itself:
-    /// `if (resume <= k + 1) { args; call; br_if $unwind (k) (resume = state); results }`.
-    /// The guard is left out (the body becomes a plain block) when a rewind that reaches
-    /// this call can only be resuming it.
-    fn pause_call(
+    /// Start a pause point: its body pushes what is below the call's arguments, the
+    /// arguments, makes the call and leaves for the epilogue if an unwind started. The code
+    /// after the call up to the next pausing element joins the body ([`Flow::close_site`]):
+    /// it runs exactly when the call completed normally.
+    fn open_site(
         &mut self,
-        func: &mut LocalFunction,
-        out: &mut Instrs,
+        below: &[Slot],
         args: &[Slot],
         remat: Instrs,
         call: (Instr, InstrLocId),
         guarded: bool,
-    ) -> Result<Vec<LocalId>> {
+    ) -> OpenSite {
         let index = self.next_index;
         self.next_index += 1;
-        let result_tys = self.call_results(&call.0);
-        let results = self.temps(&result_tys);
         let args_matter = self.args_matter(&call.0);
-
-        let mut body: Instrs = Vec::with_capacity(args.len() + remat.len() + 8 + results.len());
+        let mut body: Instrs = Vec::with_capacity(below.len() + args.len() + remat.len() + 8);
+        for slot in below {
+            self.push_slot(&mut body, slot);
+        }
+        let args_at = body.len();
         for slot in args {
             self.push_slot(&mut body, slot);
         }
@@ -609,26 +711,52 @@ impl Flow<'_, '_> {
             ),
             (walrus::ir::Drop {}.into(), InstrLocId::default()),
         ]);
-        for &r in results.iter().rev() {
-            body.push(set(r));
-        }
-        let site = new_seq(func, body);
-        if guarded {
-            let skip = new_seq(func, Vec::new());
-            out.push(get(self.resume));
-            out.push(i32_const(index as i32 + 1));
-            out.push(binop(BinaryOp::I32LeU));
-            out.push(if_else(site, skip));
-        } else {
-            out.push((Block { seq: site }.into(), InstrLocId::default()));
-        }
-        self.pause_sites.push(PauseSite {
+        OpenSite {
             index,
-            guard: site,
+            body,
+            args_at,
             call_at,
             args_matter,
+            guarded,
+        }
+    }
+
+    /// Finish a pause point: append `run`, pop the stack into `temps`, and emit it guarded by
+    /// `resume <= index + 1` (or as a plain block when a rewind that reaches it can only be
+    /// resuming it).
+    fn close_site(
+        &mut self,
+        func: &mut LocalFunction,
+        out: &mut Instrs,
+        site: OpenSite,
+        mut run: Instrs,
+        temps: &[LocalId],
+    ) {
+        let mut body = site.body;
+        if self.raw_depths {
+            ir::shift_raw_depths(func, &mut run, 1);
+        }
+        body.append(&mut run);
+        for &t in temps.iter().rev() {
+            body.push(set(t));
+        }
+        let seq = new_seq(func, body);
+        if site.guarded {
+            let skip = new_seq(func, Vec::new());
+            out.push(get(self.resume));
+            out.push(i32_const(site.index as i32 + 1));
+            out.push(binop(BinaryOp::I32LeU));
+            out.push(if_else(seq, skip));
+        } else {
+            out.push((Block { seq }.into(), InstrLocId::default()));
+        }
+        self.pause_sites.push(PauseSite {
+            index: site.index,
+            guard: seq,
+            args_at: site.args_at,
+            call_at: site.call_at,
+            args_matter: site.args_matter,
         });
-        Ok(results)
     }
 
     /// Whether the callee sees the arguments again when the call is re-entered while
@@ -708,21 +836,17 @@ impl Flow<'_, '_> {
                 .map_or(0, |s| self.seq_sig(func.block(s).ty).0.len()),
         }
     }
-
-    fn call_results(&self, instr: &Instr) -> Vec<ValType> {
-        let ty = match instr {
-            Instr::Call(c) => self.cx.func_types[&c.func],
-            Instr::CallIndirect(c) => c.ty,
-            Instr::CallRef(c) => c.ty,
-            other => unreachable!("not a pause call: {other:?}"),
-        };
-        self.types.results(ty).to_vec()
-    }
 }
 
+/// Where a pausing `if` gets its condition.
 enum Cond {
+    /// Recomputed right before the `if`.
     Instr((Instr, InstrLocId)),
+    /// From a local.
     Local(LocalId),
+    /// From the run before it (stack before the run, the run, locals for what the run
+    /// leaves below the condition).
+    Run(Vec<Slot>, Instrs, Vec<LocalId>),
 }
 
 /// Whether `instr` is a call that can pause here.
@@ -731,6 +855,17 @@ fn is_pause_call(instr: &Instr, cx: &FlowContext) -> bool {
         Instr::Call(c) => (cx.call_pauses)(c.func),
         Instr::CallIndirect(_) | Instr::CallRef(_) => cx.indirect_pauses,
         _ => false,
+    }
+}
+
+/// walrus keeps the (unreachable) instructions after a tail call; drop them, since the
+/// operand stack there is polymorphic and they can never run.
+fn drop_dead_code_after_tail_calls(func: &mut LocalFunction) {
+    for seq in ir::seqs_pre_order(func) {
+        let instrs = &mut func.block_mut(seq).instrs;
+        if let Some(end) = instrs.iter().position(|(i, _)| ir::is_tail_call(i)) {
+            instrs.truncate(end + 1);
+        }
     }
 }
 
