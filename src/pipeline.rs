@@ -12,6 +12,7 @@ use crate::analysis::call_graph::CallGraph;
 use crate::analysis::can_pause::{self, Instrumentation};
 use crate::analysis::liveness;
 use crate::analysis::stack_types::StackTypeOracle;
+use crate::emit::encode::LocalOrder;
 use crate::emit::writer::{self, Changes};
 use crate::error::{Error, Result};
 use crate::input;
@@ -94,7 +95,7 @@ pub fn run(input: &[u8], options: &Options) -> Result<Output> {
 
     let changes = Changes {
         rewritten,
-        new_funcs: runtime.functions.iter().map(|(_, f)| *f).collect(),
+        new_funcs: runtime.added_functions.clone(),
         new_globals: runtime.globals.clone(),
         new_memory: runtime.added_memory,
         new_exports: runtime
@@ -103,6 +104,11 @@ pub fn run(input: &[u8], options: &Options) -> Result<Output> {
             .map(|(api, f)| (api.export_name().to_string(), ExportItem::Function(*f)))
             .collect(),
         replaced_imports: runtime.replaced_imports.clone(),
+        local_order: if options.optimizing() {
+            LocalOrder::Uses
+        } else {
+            LocalOrder::Creation
+        },
     };
     let written = writer::write(&wasm, &module, &ids, &changes)?;
     diagnostics.extend(written.warnings.iter().map(|w| Diagnostic {

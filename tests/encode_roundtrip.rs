@@ -93,7 +93,7 @@ fn roundtrip(wasm: &[u8]) -> Result<Report, Skip> {
     for &id in &ids.funcs {
         if let FunctionKind::Local(func) = &module.funcs.get(id).kind {
             encoded.push((
-                encode_function(&module, func, &mut indices),
+                encode_function(&module, func, &mut indices, Default::default()),
                 func.args.len(),
             ));
         }
@@ -508,7 +508,7 @@ fn output_ops_of(wat: &str, defined_index: usize) -> Vec<String> {
     let mut encoded = Vec::new();
     for &id in &ids.funcs {
         if let FunctionKind::Local(func) = &module.funcs.get(id).kind {
-            encoded.push(encode_function(&module, func, &mut indices).function);
+            encoded.push(encode_function(&module, func, &mut indices, Default::default()).function);
         }
     }
     let output = splice(&wasm, encoded.iter());
@@ -1408,7 +1408,7 @@ fn doc_example_bytes() {
     let (module, ids) = asyncify::input::parse(&wasm).unwrap();
     let mut indices = Indices::identity(&ids);
     let func = module.funcs.get(ids.funcs[0]).kind.unwrap_local();
-    let encoded = encode_function(&module, func, &mut indices);
+    let encoded = encode_function(&module, func, &mut indices, Default::default());
     assert_eq!(encoded.locals.len(), 3);
     assert_eq!(encoded.locals[0], func.args[0]);
     assert_eq!(
@@ -1504,7 +1504,7 @@ fn deep_nesting_does_not_overflow() {
         .spawn(move || {
             let mut indices = Indices::identity(&ids);
             let func = module.funcs.get(ids.funcs[0]).kind.unwrap_local();
-            encode_function(&module, func, &mut indices).function
+            encode_function(&module, func, &mut indices, Default::default()).function
         })
         .unwrap()
         .join()

@@ -61,6 +61,18 @@ pub struct EncodedFunction {
     pub locals: Vec<LocalId>,
 }
 
+/// How to number a function's non-parameter locals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum LocalOrder {
+    /// In the order walrus created them: the input's locals keep their relative order and
+    /// locals added by asyncify come last. Easiest to read.
+    #[default]
+    Creation,
+    /// The most used locals first (up to the 128 that get one-byte indices), each part
+    /// grouped by type so the declarations stay short. Smallest code.
+    Uses,
+}
+
 /// Encode `func` with the output indices in `indices`.
 ///
 /// Types the body needs that the output does not have yet (a multi-value block type, say) are
@@ -74,8 +86,9 @@ pub fn encode_function(
     module: &Module,
     func: &LocalFunction,
     indices: &mut Indices,
+    order: LocalOrder,
 ) -> EncodedFunction {
-    let locals = number_locals(func);
+    let locals = number_locals(module, func, order);
 
     // `LocalId` index -> local index, sorted for binary search.
     let mut local_index: Vec<(usize, u32)> = locals
@@ -113,8 +126,8 @@ pub fn encode_function(
     }
 }
 
-/// The parameters in order, then every other local the body mentions, by `LocalId` index.
-fn number_locals(func: &LocalFunction) -> Vec<LocalId> {
+/// The parameters in order, then every other local the body mentions, ordered by `order`.
+fn number_locals(module: &Module, func: &LocalFunction, order: LocalOrder) -> Vec<LocalId> {
     let mut mentioned = Vec::new();
     // Visit each sequence once, even if malformed IR lists one twice (or inside itself; the
     // encoder reports that).
@@ -155,22 +168,35 @@ fn number_locals(func: &LocalFunction) -> Vec<LocalId> {
         }
     }
     mentioned.sort_unstable_by_key(|id| id.index());
-    mentioned.dedup();
+    // (local, number of uses), by `LocalId` index.
+    let mut counted: Vec<(LocalId, u32)> = Vec::new();
+    for id in mentioned {
+        match counted.last_mut() {
+            Some((last, count)) if *last == id => *count += 1,
+            _ => counted.push((id, 1)),
+        }
+    }
 
     let mut params: Vec<usize> = func.args.iter().map(|id| id.index()).collect();
     params.sort_unstable();
-    let mut locals = Vec::with_capacity(func.args.len() + mentioned.len());
+    counted.retain(|(id, _)| params.binary_search(&id.index()).is_err());
+    if order == LocalOrder::Uses {
+        // Indices below 128 take one byte: give them to the most used locals.
+        let short = 128usize.saturating_sub(func.args.len()).min(counted.len());
+        counted.sort_by_key(|&(id, uses)| (std::cmp::Reverse(uses), id.index()));
+        let type_key = |id: &LocalId| format!("{:?}", module.locals.get(*id).ty());
+        let (hot, cold) = counted.split_at_mut(short);
+        hot.sort_by_cached_key(|(id, _)| (type_key(id), id.index()));
+        cold.sort_by_cached_key(|(id, _)| (type_key(id), id.index()));
+    }
+    let mut locals = Vec::with_capacity(func.args.len() + counted.len());
     locals.extend_from_slice(&func.args);
-    locals.extend(
-        mentioned
-            .into_iter()
-            .filter(|id| params.binary_search(&id.index()).is_err()),
-    );
+    locals.extend(counted.into_iter().map(|(id, _)| id));
     locals
 }
 
 /// Output form of a value type.
-fn val_type(indices: &mut Indices, ty: ValType) -> wasm_encoder::ValType {
+pub fn val_type(indices: &mut Indices, ty: ValType) -> wasm_encoder::ValType {
     match ty {
         ValType::I32 => wasm_encoder::ValType::I32,
         ValType::I64 => wasm_encoder::ValType::I64,

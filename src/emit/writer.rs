@@ -11,7 +11,7 @@
 //!   imports dropped, names of new items added, local names of changed functions
 //!   regenerated); DWARF, which describes code offsets that moved, is dropped with a warning.
 
-use super::encode::encode_function;
+use super::encode::{LocalOrder, encode_function, val_type};
 use super::indices::{IndexSpace, Indices};
 use crate::error::{Error, Result};
 use crate::input::OriginalIds;
@@ -36,6 +36,8 @@ pub struct Changes {
     pub new_exports: Vec<(String, ExportItem)>,
     /// Function imports to remove, each with the function that takes its place in calls.
     pub replaced_imports: Vec<(FunctionId, FunctionId)>,
+    /// How to number the locals of encoded functions.
+    pub local_order: LocalOrder,
 }
 
 /// The written module and what the writer wants the user to know.
@@ -70,7 +72,7 @@ pub fn write(
         let FunctionKind::Local(local) = &module.funcs.get(id).kind else {
             return Err(Error::internal("asked to encode an imported function"));
         };
-        let e = encode_function(module, local, &mut indices);
+        let e = encode_function(module, local, &mut indices, changes.local_order);
         encoded.push((indices.func(id), id));
         bodies.insert(id, (e.function, e.locals));
     }
@@ -84,7 +86,7 @@ pub fn write(
     let mut i = 0;
     while i < indices.new_types().len() {
         let id = indices.new_types()[i];
-        new_types.push(function_type(module, id, &mut indices)?);
+        new_types.push(function_type(module, id, &mut indices));
         i += 1;
     }
 
@@ -591,70 +593,15 @@ fn function_type(
     module: &Module,
     id: TypeId,
     indices: &mut Indices,
-) -> Result<(Vec<wasm_encoder::ValType>, Vec<wasm_encoder::ValType>)> {
+) -> (Vec<wasm_encoder::ValType>, Vec<wasm_encoder::ValType>) {
     let params = module.types.params(id).to_vec();
     let results = module.types.results(id).to_vec();
-    let conv = |tys: Vec<walrus::ValType>, indices: &mut Indices| {
+    let mut conv = |tys: Vec<walrus::ValType>| {
         tys.into_iter()
-            .map(|t| val_type(t, indices))
-            .collect::<Result<Vec<_>>>()
+            .map(|t| val_type(indices, t))
+            .collect::<Vec<_>>()
     };
-    Ok((conv(params, indices)?, conv(results, indices)?))
-}
-
-/// A walrus value type in the output's index space.
-pub fn val_type(ty: walrus::ValType, indices: &mut Indices) -> Result<wasm_encoder::ValType> {
-    use walrus::ValType as V;
-    Ok(match ty {
-        V::I32 => wasm_encoder::ValType::I32,
-        V::I64 => wasm_encoder::ValType::I64,
-        V::F32 => wasm_encoder::ValType::F32,
-        V::F64 => wasm_encoder::ValType::F64,
-        V::V128 => wasm_encoder::ValType::V128,
-        V::Ref(r) => {
-            let heap_type = match r.heap_type {
-                walrus::HeapType::Abstract(a) => wasm_encoder::HeapType::Abstract {
-                    shared: false,
-                    ty: abstract_heap_type(a)?,
-                },
-                walrus::HeapType::Concrete(t) => wasm_encoder::HeapType::Concrete(indices.ty(t)),
-                walrus::HeapType::Exact(t) => wasm_encoder::HeapType::Exact(indices.ty(t)),
-                other => {
-                    return Err(Error::unsupported(format!(
-                        "heap type {other:?} is not supported"
-                    )));
-                }
-            };
-            wasm_encoder::ValType::Ref(wasm_encoder::RefType {
-                nullable: r.nullable,
-                heap_type,
-            })
-        }
-    })
-}
-
-fn abstract_heap_type(a: walrus::AbstractHeapType) -> Result<wasm_encoder::AbstractHeapType> {
-    use walrus::AbstractHeapType as A;
-    use wasm_encoder::AbstractHeapType as E;
-    Ok(match a {
-        A::Func => E::Func,
-        A::Extern => E::Extern,
-        A::Any => E::Any,
-        A::None => E::None,
-        A::NoExtern => E::NoExtern,
-        A::NoFunc => E::NoFunc,
-        A::Eq => E::Eq,
-        A::Struct => E::Struct,
-        A::Array => E::Array,
-        A::I31 => E::I31,
-        A::Exn => E::Exn,
-        A::NoExn => E::NoExn,
-        other => {
-            return Err(Error::unsupported(format!(
-                "heap type {other:?} is not supported"
-            )));
-        }
-    })
+    (conv(params), conv(results))
 }
 
 fn memory_type(module: &Module, id: MemoryId) -> wasm_encoder::MemoryType {

@@ -12,19 +12,18 @@
 //!   (i32.const 0))
 //! ;; after
 //! (func $f (param $x i32) (result i32)
-//!   (if (i32.eq (global.get $__asyncify_state) (i32.const 2))
+//!   (if (global.get $__asyncify_state)               ;; rewinding
 //!     (then
-//!       ;; pos -= 8; the frame starts at the new pos
-//!       (i32.store (global.get $__asyncify_data)
-//!         (local.tee $frame (i32.sub (i32.load (global.get $__asyncify_data)) (i32.const 8))))
-//!       (local.set $resume (i32.add (i32.load (local.get $frame)) (i32.const 1)))
+//!       ;; pop the 8-byte frame: call index, then $x
+//!       (local.set $resume (i32.add (i32.load (local.tee $frame
+//!         (call $asyncify_pop_frame (i32.const 8)))) (i32.const 1)))
 //!       (local.set $x (i32.load offset=4 (local.get $frame)))))
 //!   (block $unwind (result i32) ...)
 //!   (local.set $unwind_index)
-//!   (local.set $frame (i32.load (global.get $__asyncify_data)))
-//!   (i32.store (local.get $frame) (local.get $unwind_index))
+//!   ;; push the frame (the helper traps before writing past the end of the buffer)
+//!   (i32.store (local.tee $frame (call $asyncify_push_frame (i32.const 8)))
+//!     (local.get $unwind_index))
 //!   (i32.store offset=4 (local.get $frame) (local.get $x))
-//!   (i32.store (global.get $__asyncify_data) (i32.add (local.get $frame) (i32.const 8)))
 //!   (i32.const 0))
 //! ```
 
@@ -33,8 +32,7 @@ use crate::error::{Error, Result};
 use crate::ir::{binop, i32_const, if_else, local_get as get, local_set as set, new_seq};
 use crate::passes::flow::FlowResult;
 use walrus::ir::{
-    BinaryOp, Const, GlobalGet, Instr, InstrLocId, Load, LoadKind, LocalTee, MemArg, Store,
-    StoreKind, Value,
+    BinaryOp, Const, Instr, InstrLocId, Load, LoadKind, LocalTee, MemArg, Store, StoreKind, Value,
 };
 use walrus::{GlobalId, LocalFunction, LocalId, MemoryId, ModuleLocals, ValType};
 
@@ -49,6 +47,11 @@ pub struct StackPlace {
     pub memory: MemoryId,
     /// Pointer width of that memory.
     pub width: PointerWidth,
+    /// `asyncify_push_frame(size) -> ptr`: reserve a frame while unwinding (traps before
+    /// writing past the end of the buffer).
+    pub push_frame: walrus::FunctionId,
+    /// `asyncify_pop_frame(size) -> ptr`: release the top frame while rewinding.
+    pub pop_frame: walrus::FunctionId,
 }
 
 /// Add the prologue and epilogue to an instrumented function. `saved` are the locals to keep
@@ -85,12 +88,12 @@ pub fn run(
     }
 
     let e = Emitter { place };
+    let call = |func| (walrus::ir::Call { func }.into(), InstrLocId::default());
     // Epilogue: the call index is in `unwind_index`.
     let mut epilogue = vec![
-        e.data(),
-        e.load_ptr(),
-        set(frame),
-        get(frame),
+        e.ptr_const(i64::from(size)),
+        call(place.push_frame),
+        (LocalTee { local: frame }.into(), InstrLocId::default()),
         get(flow.unwind_index),
         e.store(ValType::I32, 0),
     ];
@@ -99,22 +102,13 @@ pub fn run(
         epilogue.push(get(local));
         epilogue.push(e.store(ty, offset));
     }
-    epilogue.push(e.data());
-    epilogue.push(get(frame));
-    epilogue.push(e.ptr_const(i64::from(size)));
-    epilogue.push(e.ptr_add());
-    epilogue.push(e.store_ptr());
 
-    // Prologue, run only when rewinding.
+    // Prologue, run only when rewinding. (A function is only ever entered in normal mode or
+    // while rewinding, so any non-zero state means rewinding.)
     let mut restore = vec![
-        e.data(),
-        e.data(),
-        e.load_ptr(),
         e.ptr_const(i64::from(size)),
-        e.ptr_sub(),
+        call(place.pop_frame),
         (LocalTee { local: frame }.into(), InstrLocId::default()),
-        e.store_ptr(),
-        get(frame),
         e.load(ValType::I32, 0),
         i32_const(1),
         binop(BinaryOp::I32Add),
@@ -127,12 +121,7 @@ pub fn run(
     }
     let then = new_seq(func, restore);
     let otherwise = new_seq(func, Vec::new());
-    let prologue = vec![
-        crate::ir::global_get(place.state),
-        i32_const(abi::STATE_REWINDING),
-        binop(BinaryOp::I32Eq),
-        if_else(then, otherwise),
-    ];
+    let prologue = vec![crate::ir::global_get(place.state), if_else(then, otherwise)];
 
     let entry = func.entry_block();
     let instrs = &mut func.block_mut(entry).instrs;
@@ -146,61 +135,11 @@ struct Emitter {
 }
 
 impl Emitter {
-    fn data(&self) -> (Instr, InstrLocId) {
-        (
-            GlobalGet {
-                global: self.place.data,
-            }
-            .into(),
-            InstrLocId::default(),
-        )
-    }
-
     fn arg(&self, offset: u32) -> MemArg {
         MemArg {
             align: abi::STACK_ALIGN,
             offset: u64::from(offset),
         }
-    }
-
-    fn load_ptr(&self) -> (Instr, InstrLocId) {
-        let kind = match self.place.width {
-            PointerWidth::W32 => LoadKind::I32 { atomic: false },
-            PointerWidth::W64 => LoadKind::I64 { atomic: false },
-        };
-        let arg = MemArg {
-            align: self.place.width.bytes(),
-            offset: self.place.width.pos_offset(),
-        };
-        (
-            Load {
-                memory: self.place.memory,
-                kind,
-                arg,
-            }
-            .into(),
-            InstrLocId::default(),
-        )
-    }
-
-    fn store_ptr(&self) -> (Instr, InstrLocId) {
-        let kind = match self.place.width {
-            PointerWidth::W32 => StoreKind::I32 { atomic: false },
-            PointerWidth::W64 => StoreKind::I64 { atomic: false },
-        };
-        let arg = MemArg {
-            align: self.place.width.bytes(),
-            offset: self.place.width.pos_offset(),
-        };
-        (
-            Store {
-                memory: self.place.memory,
-                kind,
-                arg,
-            }
-            .into(),
-            InstrLocId::default(),
-        )
     }
 
     fn ptr_const(&self, value: i64) -> (Instr, InstrLocId) {
@@ -209,20 +148,6 @@ impl Emitter {
             PointerWidth::W64 => Value::I64(value),
         };
         (Const { value }.into(), InstrLocId::default())
-    }
-
-    fn ptr_add(&self) -> (Instr, InstrLocId) {
-        binop(match self.place.width {
-            PointerWidth::W32 => BinaryOp::I32Add,
-            PointerWidth::W64 => BinaryOp::I64Add,
-        })
-    }
-
-    fn ptr_sub(&self) -> (Instr, InstrLocId) {
-        binop(match self.place.width {
-            PointerWidth::W32 => BinaryOp::I32Sub,
-            PointerWidth::W64 => BinaryOp::I64Sub,
-        })
     }
 
     fn load(&self, ty: ValType, offset: u32) -> (Instr, InstrLocId) {

@@ -34,6 +34,9 @@ pub struct Runtime {
     pub place: StackPlace,
     /// The generated API functions, in ABI order.
     pub functions: Vec<(Api, FunctionId)>,
+    /// Every function added, in the order they are appended: the frame helpers, then the
+    /// API functions.
+    pub added_functions: Vec<FunctionId>,
     /// Globals appended to the module, in order.
     pub globals: Vec<GlobalId>,
     /// A memory added because the module had none.
@@ -66,11 +69,14 @@ pub fn run(module: &mut Module) -> Result<Runtime> {
         .globals
         .add_local(ptr, true, false, ConstExpr::Value(zero_ptr));
     module.globals.get_mut(data).name = Some(abi::DATA_GLOBAL.to_string());
+    let (push_frame, pop_frame) = add_frame_helpers(module, data, memory, width);
     let place = StackPlace {
         state,
         data,
         memory,
         width,
+        push_frame,
+        pop_frame,
     };
 
     let mut functions = Vec::new();
@@ -117,8 +123,13 @@ pub fn run(module: &mut Module) -> Result<Runtime> {
         replaced_imports.push((func.id(), *generated));
     }
 
+    let added_functions = [push_frame, pop_frame]
+        .into_iter()
+        .chain(functions.iter().map(|(_, f)| *f))
+        .collect();
     Ok(Runtime {
         place,
+        added_functions,
         functions,
         globals: vec![state, data],
         added_memory,
@@ -177,6 +188,95 @@ fn add_api_function(module: &mut Module, api: Api, place: StackPlace) -> Functio
     }
     let args = if api.takes_data() { vec![arg] } else { vec![] };
     builder.finish(args, &mut module.funcs)
+}
+
+/// `asyncify_push_frame(size) -> ptr` and `asyncify_pop_frame(size) -> ptr`, shared by every
+/// instrumented function's epilogue and prologue.
+///
+/// Pushing checks the bound *before* the caller writes the frame: if it does not fit, `pos`
+/// is left at what would have been needed so far (so the host can tell how much that was)
+/// and the unwind traps, without a byte written past `end`. (Binaryen only checks in the API
+/// functions, after the frames were written over whatever follows the buffer.)
+fn add_frame_helpers(
+    module: &mut Module,
+    data: GlobalId,
+    memory: MemoryId,
+    width: PointerWidth,
+) -> (FunctionId, FunctionId) {
+    let ptr = width.val_type();
+    let (load, store, add, sub, gt) = match width {
+        PointerWidth::W32 => (
+            walrus::ir::LoadKind::I32 { atomic: false },
+            walrus::ir::StoreKind::I32 { atomic: false },
+            BinaryOp::I32Add,
+            BinaryOp::I32Sub,
+            BinaryOp::I32GtU,
+        ),
+        PointerWidth::W64 => (
+            walrus::ir::LoadKind::I64 { atomic: false },
+            walrus::ir::StoreKind::I64 { atomic: false },
+            BinaryOp::I64Add,
+            BinaryOp::I64Sub,
+            BinaryOp::I64GtU,
+        ),
+    };
+    let arg = |offset| walrus::ir::MemArg {
+        align: width.bytes(),
+        offset,
+    };
+
+    let size = module.locals.add(ptr);
+    let pos = module.locals.add(ptr);
+    let new = module.locals.add(ptr);
+    let mut builder = FunctionBuilder::new(&mut module.types, &[ptr], &[ptr]);
+    builder.name("asyncify_push_frame".to_string());
+    let mut body = builder.func_body();
+    body.global_get(data)
+        .load(memory, load, arg(width.pos_offset()))
+        .local_tee(pos)
+        .local_get(size)
+        .binop(add)
+        .local_tee(new)
+        .global_get(data)
+        .load(memory, load, arg(width.end_offset()))
+        .binop(gt)
+        .if_else(
+            None,
+            |overflow| {
+                overflow
+                    .global_get(data)
+                    .local_get(new)
+                    .store(memory, store, arg(width.pos_offset()))
+                    .unreachable();
+            },
+            |_| {},
+        )
+        .global_get(data)
+        .local_get(new)
+        .store(memory, store, arg(width.pos_offset()))
+        .local_get(pos);
+    let push = builder.finish(vec![size], &mut module.funcs);
+
+    let size = module.locals.add(ptr);
+    let new = module.locals.add(ptr);
+    let mut builder = FunctionBuilder::new(&mut module.types, &[ptr], &[ptr]);
+    builder.name("asyncify_pop_frame".to_string());
+    builder
+        .func_body()
+        .global_get(data)
+        .load(memory, load, arg(width.pos_offset()))
+        .local_get(size)
+        .binop(sub)
+        .local_set(new)
+        .global_get(data)
+        .local_get(new)
+        .store(memory, store, arg(width.pos_offset()))
+        .local_get(new);
+    let pop = builder.finish(vec![size], &mut module.funcs);
+    for (local, name) in [(pos, "pos"), (new, "new")] {
+        module.locals.get_mut(local).name = Some(name.to_string());
+    }
+    (push, pop)
 }
 
 /// The memory for the asyncify stack: the only one, or a new one if there is none.
