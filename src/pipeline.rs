@@ -17,7 +17,7 @@ use crate::emit::writer::{self, Changes};
 use crate::error::{Error, Result};
 use crate::input;
 use crate::options::Options;
-use crate::passes::{asserts, cleanup, flow, frame, runtime_api};
+use crate::passes::{asserts, cleanup, coalesce, flow, frame, runtime_api};
 use crate::{Diagnostic, Level, Output};
 use std::collections::{HashMap, HashSet};
 use walrus::{ExportItem, FunctionId, FunctionKind, LocalFunction, Module};
@@ -160,7 +160,16 @@ fn instrument(
             &stacks,
         )?;
         let live = liveness::analyze(&func, &shape);
-        let saved = frame_order(&func, live.union(), &shape.internal_locals);
+        let mut saved = live.union();
+        if options.optimizing() {
+            let graph = liveness::interference(&func, &shape);
+            let replaced = coalesce::run(&mut func, &module.locals, &graph, &shape.internal_locals);
+            saved = saved
+                .into_iter()
+                .map(|l| replaced.get(&l).copied().unwrap_or(l))
+                .collect();
+        }
+        let saved = frame_order(&func, saved, &shape.internal_locals);
         frame::run(
             &mut func,
             &mut module.locals,

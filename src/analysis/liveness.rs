@@ -33,13 +33,8 @@ impl PauseLiveness {
 
 /// Solve liveness for an instrumented function.
 pub fn analyze(func: &LocalFunction, flow: &FlowResult) -> PauseLiveness {
-    let mut solver = Solver::new(func, flow);
-    let mut labels = HashMap::new();
-    // Leaving the body means `return`: nothing is live there.
-    labels.insert(flow.body, BitSet::new(solver.width));
-    solver.labels = labels;
-    let empty = BitSet::new(solver.width);
-    solver.seq(func, flow.body, empty);
+    let mut solver = Solver::new(func, flow, false);
+    solver.solve(func);
     let mut live = vec![Vec::new(); flow.pause_sites.len()];
     for site in &flow.pause_sites {
         if let Some(set) = solver.at_site.get(&site.guard) {
@@ -49,8 +44,58 @@ pub fn analyze(func: &LocalFunction, flow: &FlowResult) -> PauseLiveness {
     PauseLiveness { live }
 }
 
+/// Which locals of an instrumented function can never hold a value at the same time, in
+/// normal execution: the input of local coalescing.
+pub struct Interference {
+    /// The locals the body mentions.
+    pub locals: Vec<LocalId>,
+    /// `rows[i]` holds the locals interfering with `locals[i]`.
+    rows: Vec<BitSet>,
+    /// Pairs connected by a copy (`local.get a; local.set b`), worth giving the same local.
+    pub copies: Vec<(usize, usize)>,
+    /// Locals live on entry (read before written: they rely on being zero).
+    live_in: BitSet,
+}
+
+impl Interference {
+    /// Whether `a` and `b` (indices into [`Interference::locals`]) interfere.
+    pub fn interferes(&self, a: usize, b: usize) -> bool {
+        self.rows[a].contains(b)
+    }
+
+    /// Whether local `i` is read before it is written on some path from the entry.
+    pub fn live_on_entry(&self, i: usize) -> bool {
+        self.live_in.contains(i)
+    }
+
+    /// Add every interference of `i` to `into`.
+    pub fn row(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        self.rows[i].iter()
+    }
+}
+
+/// Build the interference graph of an instrumented function: two locals interfere if one is
+/// written while the other is live (except when the write copies the other). Every read
+/// counts here, including arguments that [`analyze`] may skip: in normal execution they are
+/// real reads.
+pub fn interference(func: &LocalFunction, flow: &FlowResult) -> Interference {
+    let mut solver = Solver::new(func, flow, true);
+    let live_in = solver.solve(func);
+    let rows = solver.rows.take().unwrap_or_default();
+    Interference {
+        locals: solver.locals,
+        rows,
+        copies: solver.copies,
+        live_in,
+    }
+}
+
 struct Solver<'a> {
     flow: &'a FlowResult,
+    /// Building interference (every read counts) rather than pause-point live sets.
+    all_reads: bool,
+    rows: Option<Vec<BitSet>>,
+    copies: Vec<(usize, usize)>,
     locals: Vec<LocalId>,
     dense: HashMap<LocalId, usize>,
     width: usize,
@@ -66,7 +111,7 @@ struct Solver<'a> {
 }
 
 impl<'a> Solver<'a> {
-    fn new(func: &LocalFunction, flow: &'a FlowResult) -> Solver<'a> {
+    fn new(func: &LocalFunction, flow: &'a FlowResult, all_reads: bool) -> Solver<'a> {
         let mut locals = Vec::new();
         let mut dense = HashMap::new();
         for seq in crate::ir::seqs_pre_order(func) {
@@ -86,6 +131,9 @@ impl<'a> Solver<'a> {
         let width = locals.len();
         Solver {
             flow,
+            all_reads,
+            rows: all_reads.then(|| vec![BitSet::new(width); width]),
+            copies: Vec::new(),
             locals,
             dense,
             width,
@@ -101,22 +149,62 @@ impl<'a> Solver<'a> {
         }
     }
 
+    /// Solve from the body (leaving it means `return`: nothing is live there). Returns the
+    /// live set at the body's entry.
+    fn solve(&mut self, func: &LocalFunction) -> BitSet {
+        self.labels.insert(self.flow.body, BitSet::new(self.width));
+        let empty = BitSet::new(self.width);
+        self.seq(func, self.flow.body, empty)
+    }
+
+    /// Record that `def` is written while `live` holds, except for `copied_from`.
+    fn interfere(&mut self, def: usize, live: &BitSet, copied_from: Option<usize>) {
+        let Some(rows) = self.rows.as_mut() else {
+            return;
+        };
+        for other in live.iter() {
+            if other != def && Some(other) != copied_from {
+                rows[def].insert(other);
+                rows[other].insert(def);
+            }
+        }
+        if let Some(from) = copied_from {
+            self.copies.push((def, from));
+        }
+    }
+
     /// Live-in of `seq` given the live set after it.
     fn seq(&mut self, func: &LocalFunction, seq: InstrSeqId, live_out: BitSet) -> BitSet {
         let mut live = live_out;
         // Arguments an instrumented callee ignores while rewinding are not needed then.
         let ignored_args = match self.sites.get(&seq) {
-            Some((args, false)) => args.clone(),
+            Some((args, false)) if !self.all_reads => args.clone(),
             _ => 0..0,
         };
-        for (position, (instr, _)) in func.block(seq).instrs.iter().enumerate().rev() {
+        let instrs = &func.block(seq).instrs;
+        for (position, (instr, _)) in instrs.iter().enumerate().rev() {
             if ignored_args.contains(&position) {
                 continue;
             }
+            let copied_from = |position: usize| match position.checked_sub(1).map(|p| &instrs[p].0)
+            {
+                Some(Instr::LocalGet(g)) => Some(g.local),
+                _ => None,
+            };
             match instr {
                 Instr::LocalGet(g) => live.insert(self.dense[&g.local]),
-                Instr::LocalSet(s) => live.remove(self.dense[&s.local]),
-                Instr::LocalTee(t) => live.remove(self.dense[&t.local]),
+                Instr::LocalSet(s) => {
+                    let def = self.dense[&s.local];
+                    let from = copied_from(position).map(|l| self.dense[&l]);
+                    self.interfere(def, &live, from);
+                    live.remove(def);
+                }
+                Instr::LocalTee(t) => {
+                    let def = self.dense[&t.local];
+                    let from = copied_from(position).map(|l| self.dense[&l]);
+                    self.interfere(def, &live, from);
+                    live.remove(def);
+                }
                 Instr::Br(b) => live = self.label(b.block),
                 Instr::BrIf(b) => live.union_with(&self.label(b.block)),
                 Instr::BrOnNull(b) => live.union_with(&self.label(b.block)),
@@ -258,6 +346,10 @@ impl BitSet {
 
     fn insert(&mut self, i: usize) {
         self.words[i / 64] |= 1 << (i % 64);
+    }
+
+    fn contains(&self, i: usize) -> bool {
+        self.words[i / 64] & (1 << (i % 64)) != 0
     }
 
     fn remove(&mut self, i: usize) {
