@@ -16,10 +16,10 @@ use crate::emit::encode::LocalOrder;
 use crate::emit::writer::{self, Changes};
 use crate::error::{Error, Result};
 use crate::input;
+use crate::ir::{IdMap, IdSet};
 use crate::options::Options;
 use crate::passes::{asserts, cleanup, coalesce, flow, frame, runtime_api};
 use crate::{Diagnostic, Level, Output};
-use std::collections::{HashMap, HashSet};
 use walrus::{ExportItem, FunctionId, FunctionKind, LocalFunction, Module};
 
 /// Run the transform. See the crate documentation.
@@ -43,28 +43,39 @@ pub fn run(input: &[u8], options: &Options) -> Result<Output> {
     let to_instrument: Vec<usize> = (0..graph.funcs.len())
         .filter(|&i| decision.instrumented(i))
         .collect();
-    let wanted: HashSet<u32> = to_instrument.iter().map(|&i| i as u32).collect();
+    let wanted: IdSet<u32> = to_instrument.iter().map(|&i| i as u32).collect();
     let mut oracle = StackTypeOracle::new(&wasm, &ids.types, |index| wanted.contains(&index))?;
-    let func_types: HashMap<FunctionId, walrus::TypeId> =
+    let func_types: IdMap<FunctionId, walrus::TypeId> =
         module.funcs.iter().map(|f| (f.id(), f.ty())).collect();
 
-    let mut rewritten = HashSet::new();
+    // Flow instrumentation adds locals to the module, so it runs one function at a time...
+    let mut prepared = Vec::with_capacity(to_instrument.len());
     for &index in &to_instrument {
         let facts = &graph.funcs[index];
-        instrument(
+        let prepared_func = prepare(
             &mut module,
             facts.id,
-            index as u32,
-            &facts.name,
+            index,
             &graph,
             &decision,
             &mut oracle,
             &func_types,
             &runtime,
-            options,
         )
         .map_err(|e| e.context(format!("failed to instrument function `{}`", facts.name)))?;
-        rewritten.insert(facts.id);
+        prepared.push(prepared_func);
+    }
+    // ... and everything after it (liveness, coalescing, frames, cleanup) only edits the
+    // function itself, so the functions are finished in parallel.
+    let results = parallel_map(&mut prepared, |p| {
+        finish(p, &module.locals, &runtime, options)
+    });
+    let mut rewritten = IdSet::default();
+    for (p, result) in prepared.into_iter().zip(results) {
+        let name = &graph.funcs[p.index].name;
+        result.map_err(|e| e.context(format!("failed to instrument function `{name}`")))?;
+        put_body(&mut module, p.id, p.func);
+        rewritten.insert(p.id);
     }
     if options.asserts {
         // Every other defined function checks that no pause passes through it, except the
@@ -122,35 +133,42 @@ pub fn run(input: &[u8], options: &Options) -> Result<Output> {
     })
 }
 
+/// A function between the flow pass and the rest.
+struct Prepared {
+    id: FunctionId,
+    index: usize,
+    func: LocalFunction,
+    shape: flow::FlowResult,
+}
+
+/// Take the function out of the module and run the flow pass on it.
 #[allow(clippy::too_many_arguments)]
-fn instrument(
+fn prepare(
     module: &mut Module,
     id: FunctionId,
-    index: u32,
-    name: &str,
+    index: usize,
     graph: &CallGraph,
     decision: &Instrumentation,
     oracle: &mut StackTypeOracle,
-    func_types: &HashMap<FunctionId, walrus::TypeId>,
+    func_types: &IdMap<FunctionId, walrus::TypeId>,
     runtime: &runtime_api::Runtime,
-    options: &Options,
-) -> Result<()> {
+) -> Result<Prepared> {
     let call_pauses = |f: FunctionId| decision.can_pause[graph.position(f)];
     let instrumented = |f: FunctionId| decision.instrumented(graph.position(f));
     let cx = flow::FlowContext {
         state: runtime.place.state,
+        pointer: runtime.place.width.val_type(),
         func_types,
         call_pauses: &call_pauses,
         instrumented: &instrumented,
-        indirect_pauses: decision.indirect_pauses_in(index as usize),
-        name,
+        indirect_pauses: decision.indirect_pauses_in(index),
+        name: &graph.funcs[index].name,
     };
     let ty = module.funcs.get(id).ty();
     let mut func = take_body(module, id);
-    let result = (|| {
-        let plan = flow::plan(&mut func, &cx)?;
-        let stacks = oracle.frame_stacks(index, &plan.offsets)?;
-        let shape = flow::run(
+    let result = flow::plan(&mut func, &cx).and_then(|plan| {
+        let stacks = oracle.frame_stacks(index as u32, &plan.offsets)?;
+        flow::run(
             &mut func,
             ty,
             &mut module.locals,
@@ -158,40 +176,93 @@ fn instrument(
             &cx,
             plan,
             &stacks,
-        )?;
-        let live = liveness::analyze(&func, &shape);
-        let mut saved = live.union();
-        if options.optimizing() {
-            let graph = liveness::interference(&func, &shape);
-            let replaced = coalesce::run(&mut func, &module.locals, &graph, &shape.internal_locals);
-            saved = saved
-                .into_iter()
-                .map(|l| replaced.get(&l).copied().unwrap_or(l))
-                .collect();
+        )
+    });
+    match result {
+        Ok(shape) => Ok(Prepared {
+            id,
+            index,
+            func,
+            shape,
+        }),
+        Err(e) => {
+            put_body(module, id, func);
+            Err(e)
         }
-        let saved = frame_order(&func, saved, &shape.internal_locals);
-        frame::run(
-            &mut func,
-            &mut module.locals,
-            &shape,
-            &saved,
-            runtime.place,
-            name,
-        )?;
-        if options.optimizing() {
-            cleanup::run(&mut func);
+    }
+}
+
+/// Decide what to save, coalesce locals (`-O`), add the frame code and clean up.
+fn finish(
+    p: &mut Prepared,
+    locals: &walrus::ModuleLocals,
+    runtime: &runtime_api::Runtime,
+    options: &Options,
+) -> Result<()> {
+    let func = &mut p.func;
+    let shape = &p.shape;
+    let mut saved = liveness::analyze(func, shape).union();
+    if options.optimizing() {
+        let graph = liveness::interference(func, shape);
+        let replaced = coalesce::run(func, locals, &graph, &shape.internal_locals);
+        saved = saved
+            .into_iter()
+            .map(|l| replaced.get(&l).copied().unwrap_or(l))
+            .collect();
+    }
+    let saved = frame_order(func, saved, &shape.internal_locals);
+    frame::run(func, locals, shape, &saved, runtime.place)?;
+    if options.optimizing() {
+        cleanup::run(func);
+    }
+    Ok(())
+}
+
+/// `f` over every item, on as many threads as the machine has (or `ASYNCIFY_THREADS`, like
+/// Binaryen's `BINARYEN_CORES`), results in item order.
+fn parallel_map<T: Send, R: Send>(items: &mut [T], f: impl Fn(&mut T) -> R + Sync) -> Vec<R> {
+    let threads = std::env::var("ASYNCIFY_THREADS")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if threads <= 1 || items.len() < 2 {
+        return items.iter_mut().map(f).collect();
+    }
+    // Functions vary wildly in size: hand them out one at a time rather than in chunks.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let slots: Vec<std::sync::Mutex<(Option<&mut T>, Option<R>)>> = items
+        .iter_mut()
+        .map(|item| std::sync::Mutex::new((Some(item), None)))
+        .collect();
+    std::thread::scope(|scope| {
+        for _ in 0..threads.min(slots.len()) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(slot) = slots.get(i) else { break };
+                    let mut slot = slot.lock().unwrap();
+                    let item = slot.0.take().expect("each item is taken once");
+                    slot.1 = Some(f(item));
+                }
+            });
         }
-        Ok(())
-    })();
-    put_body(module, id, func);
-    result
+    });
+    slots
+        .into_iter()
+        .map(|slot| {
+            slot.into_inner()
+                .unwrap()
+                .1
+                .expect("every item was processed")
+        })
+        .collect()
 }
 
 /// Saved locals in frame order: ascending output local index, i.e. parameters first, then
 /// the others in the order they were created.
 fn frame_order(
     func: &LocalFunction,
-    live: HashSet<walrus::LocalId>,
+    live: IdSet<walrus::LocalId>,
     internal: &[walrus::LocalId],
 ) -> Vec<walrus::LocalId> {
     let mut saved: Vec<walrus::LocalId> =

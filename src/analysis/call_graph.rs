@@ -6,8 +6,9 @@
 
 use crate::abi::{self, Api};
 use crate::ir;
+use crate::ir::IdMap;
 use petgraph::graph::{DiGraph, NodeIndex};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use walrus::{FunctionId, FunctionKind, Module};
 
 /// What the call graph knows about one function.
@@ -36,7 +37,7 @@ pub struct CallGraph {
     /// Facts per function, in input index order.
     pub funcs: Vec<FuncFacts>,
     graph: DiGraph<FunctionId, ()>,
-    node_of: HashMap<FunctionId, NodeIndex>,
+    node_of: IdMap<FunctionId, NodeIndex>,
 }
 
 impl CallGraph {
@@ -44,7 +45,7 @@ impl CallGraph {
     /// order (imports first).
     pub fn new(module: &Module, order: &[FunctionId]) -> CallGraph {
         let mut graph = DiGraph::with_capacity(order.len(), order.len() * 2);
-        let mut node_of = HashMap::with_capacity(order.len());
+        let mut node_of = IdMap::with_capacity_and_hasher(order.len(), Default::default());
         for &id in order {
             node_of.insert(id, graph.add_node(id));
         }

@@ -12,8 +12,8 @@
 //! arguments are re-read from when the callee sees them again while rewinding (imports,
 //! runtime functions and indirect calls; an instrumented callee restores its own locals).
 
+use crate::ir::{IdMap, IdSet};
 use crate::passes::flow::FlowResult;
-use std::collections::{HashMap, HashSet};
 use walrus::ir::{Instr, InstrSeqId, LegacyCatch, TryTableCatch};
 use walrus::{LocalFunction, LocalId};
 
@@ -26,7 +26,7 @@ pub struct PauseLiveness {
 
 impl PauseLiveness {
     /// The union over all pause points.
-    pub fn union(&self) -> HashSet<LocalId> {
+    pub fn union(&self) -> IdSet<LocalId> {
         self.live.iter().flatten().copied().collect()
     }
 }
@@ -81,7 +81,14 @@ impl Interference {
 pub fn interference(func: &LocalFunction, flow: &FlowResult) -> Interference {
     let mut solver = Solver::new(func, flow, true);
     let live_in = solver.solve(func);
-    let rows = solver.rows.take().unwrap_or_default();
+    let mut rows = solver.rows.take().unwrap_or_default();
+    // Interference is symmetric; the solver filled the writer's side only.
+    for a in 0..rows.len() {
+        let others: Vec<usize> = rows[a].iter().collect();
+        for b in others {
+            rows[b].insert(a);
+        }
+    }
     Interference {
         locals: solver.locals,
         rows,
@@ -97,23 +104,23 @@ struct Solver<'a> {
     rows: Option<Vec<BitSet>>,
     copies: Vec<(usize, usize)>,
     locals: Vec<LocalId>,
-    dense: HashMap<LocalId, usize>,
+    dense: IdMap<LocalId, usize>,
     width: usize,
-    labels: HashMap<InstrSeqId, BitSet>,
+    labels: IdMap<InstrSeqId, BitSet>,
     /// Live sets at the entry of loop bodies, kept across outer iterations so nested loops
     /// converge from where they left off instead of from scratch.
-    loop_heads: HashMap<InstrSeqId, BitSet>,
+    loop_heads: IdMap<InstrSeqId, BitSet>,
     /// Live sets on entry to the enclosing exception handlers (innermost last).
     handlers: Vec<BitSet>,
     /// Pause-point sequences: where the arguments are, and whether they count.
-    sites: HashMap<InstrSeqId, (std::ops::Range<usize>, bool)>,
-    at_site: HashMap<InstrSeqId, BitSet>,
+    sites: IdMap<InstrSeqId, (std::ops::Range<usize>, bool)>,
+    at_site: IdMap<InstrSeqId, BitSet>,
 }
 
 impl<'a> Solver<'a> {
     fn new(func: &LocalFunction, flow: &'a FlowResult, all_reads: bool) -> Solver<'a> {
         let mut locals = Vec::new();
-        let mut dense = HashMap::new();
+        let mut dense = IdMap::default();
         for seq in crate::ir::seqs_pre_order(func) {
             for (instr, _) in func.block(seq).instrs.iter() {
                 let local = match instr {
@@ -137,15 +144,15 @@ impl<'a> Solver<'a> {
             locals,
             dense,
             width,
-            labels: HashMap::new(),
-            loop_heads: HashMap::new(),
+            labels: IdMap::default(),
+            loop_heads: IdMap::default(),
             handlers: Vec::new(),
             sites: flow
                 .pause_sites
                 .iter()
                 .map(|s| (s.guard, (s.args_at..s.call_at, s.args_matter)))
                 .collect(),
-            at_site: HashMap::new(),
+            at_site: IdMap::default(),
         }
     }
 
@@ -157,19 +164,25 @@ impl<'a> Solver<'a> {
         self.seq(func, self.flow.body, empty)
     }
 
-    /// Record that `def` is written while `live` holds, except for `copied_from`.
+    /// Record that `def` is written while `live` holds, except for `copied_from`. Rows are
+    /// filled on the writing side only (a word-wide OR); [`interference`] mirrors them once
+    /// at the end.
     fn interfere(&mut self, def: usize, live: &BitSet, copied_from: Option<usize>) {
         let Some(rows) = self.rows.as_mut() else {
             return;
         };
-        for other in live.iter() {
-            if other != def && Some(other) != copied_from {
-                rows[def].insert(other);
-                rows[other].insert(def);
-            }
-        }
+        let row = &mut rows[def];
+        let keep_from = copied_from.is_some_and(|f| row.contains(f));
+        let keep_self = row.contains(def);
+        row.union_with(live);
         if let Some(from) = copied_from {
+            if !keep_from {
+                row.remove(from);
+            }
             self.copies.push((def, from));
+        }
+        if !keep_self {
+            row.remove(def);
         }
     }
 
@@ -206,15 +219,15 @@ impl<'a> Solver<'a> {
                     live.remove(def);
                 }
                 Instr::Br(b) => live = self.label(b.block),
-                Instr::BrIf(b) => live.union_with(&self.label(b.block)),
-                Instr::BrOnNull(b) => live.union_with(&self.label(b.block)),
-                Instr::BrOnNonNull(b) => live.union_with(&self.label(b.block)),
-                Instr::BrOnCast(b) => live.union_with(&self.label(b.block)),
-                Instr::BrOnCastFail(b) => live.union_with(&self.label(b.block)),
+                Instr::BrIf(b) => self.union_label(&mut live, b.block),
+                Instr::BrOnNull(b) => self.union_label(&mut live, b.block),
+                Instr::BrOnNonNull(b) => self.union_label(&mut live, b.block),
+                Instr::BrOnCast(b) => self.union_label(&mut live, b.block),
+                Instr::BrOnCastFail(b) => self.union_label(&mut live, b.block),
                 Instr::BrTable(t) => {
                     let mut all = self.label(t.default);
                     for &b in t.blocks.iter() {
-                        all.union_with(&self.label(b));
+                        self.union_label(&mut all, b);
                     }
                     live = all;
                 }
@@ -228,7 +241,9 @@ impl<'a> Solver<'a> {
                 }
                 Instr::Call(_) | Instr::CallIndirect(_) | Instr::CallRef(_) => {
                     // The callee may throw to a handler in this function.
-                    live.union_with(&self.throw_target());
+                    if let Some(handler) = self.handlers.last() {
+                        live.union_with(handler);
+                    }
                 }
                 Instr::Block(b) => {
                     self.labels.insert(b.seq, live.clone());
@@ -314,6 +329,12 @@ impl<'a> Solver<'a> {
             self.at_site.insert(seq, live.clone());
         }
         live
+    }
+
+    fn union_label(&self, live: &mut BitSet, seq: InstrSeqId) {
+        if let Some(label) = self.labels.get(&seq) {
+            live.union_with(label);
+        }
     }
 
     fn label(&self, seq: InstrSeqId) -> BitSet {

@@ -7,7 +7,7 @@
 //! care about (walrus keeps each parsed instruction's byte offset as its `InstrLocId`).
 
 use crate::error::{Error, Result};
-use std::collections::HashMap;
+use crate::ir::IdMap;
 use walrus::{AbstractHeapType, HeapType, RefType, TypeId, ValType};
 use wasmparser::{
     FuncToValidate, FunctionBody, Parser, Payload, ValidPayload, Validator, ValidatorResources,
@@ -16,7 +16,7 @@ use wasmparser::{
 
 /// Module-level validation state plus the bodies of the functions we may ask about.
 pub struct StackTypeOracle<'a> {
-    bodies: HashMap<u32, (FuncToValidate<ValidatorResources>, FunctionBody<'a>)>,
+    bodies: IdMap<u32, (FuncToValidate<ValidatorResources>, FunctionBody<'a>)>,
     types: &'a [TypeId],
 }
 
@@ -29,7 +29,7 @@ impl<'a> StackTypeOracle<'a> {
         wanted: impl Fn(u32) -> bool,
     ) -> Result<StackTypeOracle<'a>> {
         let mut validator = Validator::new_with_features(WasmFeatures::all());
-        let mut bodies = HashMap::new();
+        let mut bodies = IdMap::default();
         for payload in Parser::new(0).parse_all(wasm) {
             let payload = payload.map_err(|e| Error::parse(e.to_string()))?;
             match validator
@@ -56,7 +56,7 @@ impl<'a> StackTypeOracle<'a> {
         &mut self,
         func_index: u32,
         offsets: &[u32],
-    ) -> Result<HashMap<u32, Vec<ValType>>> {
+    ) -> Result<IdMap<u32, Vec<ValType>>> {
         let (func, body) = self
             .bodies
             .remove(&func_index)
@@ -64,7 +64,7 @@ impl<'a> StackTypeOracle<'a> {
         let mut wanted: Vec<u32> = offsets.to_vec();
         wanted.sort_unstable();
         wanted.dedup();
-        let mut out = HashMap::with_capacity(wanted.len());
+        let mut out = IdMap::with_capacity_and_hasher(wanted.len(), Default::default());
         let mut next = 0;
 
         let mut validator = func.into_validator(Default::default());

@@ -7,7 +7,7 @@
 //! `asyncify.*` import before them is removed), and everything we add goes at the end of
 //! its index space, as Binaryen does.
 
-use std::collections::HashMap;
+use crate::ir::IdMap;
 use walrus::{DataId, ElementId, FunctionId, GlobalId, MemoryId, TableId, TagId, TypeId};
 
 /// Marks an id with no index in the output (for example a removed import).
@@ -84,7 +84,7 @@ pub struct Indices {
     pub elems: IndexSpace,
     /// Exception tags.
     pub tags: IndexSpace,
-    types: HashMap<TypeId, u32>,
+    types: IdMap<TypeId, u32>,
     original_type_count: u32,
     new_types: Vec<TypeId>,
 }

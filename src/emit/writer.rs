@@ -15,7 +15,7 @@ use super::encode::{LocalOrder, encode_function, val_type};
 use super::indices::{IndexSpace, Indices};
 use crate::error::{Error, Result};
 use crate::input::OriginalIds;
-use std::collections::{HashMap, HashSet};
+use crate::ir::{IdMap, IdSet};
 use walrus::{ExportItem, FunctionId, FunctionKind, GlobalId, MemoryId, Module, TypeId};
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
 use wasm_encoder::{ConstExpr, Encode, IndirectNameMap, NameMap, RawSection};
@@ -25,7 +25,7 @@ use wasmparser::{Name, NameSectionReader, Parser, Payload};
 #[derive(Clone, Debug, Default)]
 pub struct Changes {
     /// Defined functions whose bodies changed (encoded from walrus IR).
-    pub rewritten: HashSet<FunctionId>,
+    pub rewritten: IdSet<FunctionId>,
     /// Functions to append, in order.
     pub new_funcs: Vec<FunctionId>,
     /// Globals to append, in order.
@@ -65,8 +65,8 @@ pub fn write(
 
     // Encode every changed and new body first: they may need types the input lacks, which
     // must be known before the type section is written.
-    let mut bodies: HashMap<FunctionId, (wasm_encoder::Function, Vec<walrus::LocalId>)> =
-        HashMap::new();
+    let mut bodies: IdMap<FunctionId, (wasm_encoder::Function, Vec<walrus::LocalId>)> =
+        IdMap::default();
     let mut encoded = Vec::new();
     for &id in changes.rewritten.iter().chain(&changes.new_funcs) {
         let FunctionKind::Local(local) = &module.funcs.get(id).kind else {
@@ -97,7 +97,7 @@ pub fn write(
         warnings: Vec::new(),
         dwarf_dropped: Vec::new(),
     };
-    let present: HashSet<u8> = section_ids(original)?;
+    let present: IdSet<u8> = section_ids(original)?;
     let pending = Pending {
         types: !new_types.is_empty() && !present.contains(&1),
         funcs: !changes.new_funcs.is_empty() && !present.contains(&3),
@@ -107,7 +107,7 @@ pub fn write(
         code: !changes.new_funcs.is_empty() && !present.contains(&10),
     };
     let mut pending = pending;
-    let replaced: HashSet<FunctionId> = changes.replaced_imports.iter().map(|(f, _)| *f).collect();
+    let replaced: IdSet<FunctionId> = changes.replaced_imports.iter().map(|(f, _)| *f).collect();
     let num_func_imports = ids
         .funcs
         .iter()
@@ -447,7 +447,7 @@ pub fn write(
 /// Output indices: inputs keep theirs (minus removed imports), additions go last.
 fn output_indices(ids: &OriginalIds, changes: &Changes) -> Indices {
     let mut indices = Indices::identity(ids);
-    let replaced: HashMap<FunctionId, FunctionId> =
+    let replaced: IdMap<FunctionId, FunctionId> =
         changes.replaced_imports.iter().copied().collect();
     let mut funcs = IndexSpace::default();
     for &f in &ids.funcs {
@@ -507,7 +507,7 @@ impl Writer<'_> {
         module: &Module,
         changes: &Changes,
         indices: &Indices,
-        bodies: &HashMap<FunctionId, (wasm_encoder::Function, Vec<walrus::LocalId>)>,
+        bodies: &IdMap<FunctionId, (wasm_encoder::Function, Vec<walrus::LocalId>)>,
     ) -> Result<()> {
         if pending.types && rank > 1 {
             pending.types = false;
@@ -578,8 +578,8 @@ impl Reencode for Remap<'_> {
     }
 }
 
-fn section_ids(wasm: &[u8]) -> Result<HashSet<u8>> {
-    let mut ids = HashSet::new();
+fn section_ids(wasm: &[u8]) -> Result<IdSet<u8>> {
+    let mut ids = IdSet::default();
     for payload in Parser::new(0).parse_all(wasm) {
         let payload = payload.map_err(|e| Error::parse(e.to_string()))?;
         if let Some((id, _)) = payload.as_section() {
@@ -661,7 +661,7 @@ fn rewrite_names(
     ids: &OriginalIds,
     changes: &Changes,
     indices: &Indices,
-    bodies: &HashMap<FunctionId, (wasm_encoder::Function, Vec<walrus::LocalId>)>,
+    bodies: &IdMap<FunctionId, (wasm_encoder::Function, Vec<walrus::LocalId>)>,
 ) -> Result<wasm_encoder::NameSection> {
     let bad =
         |e: wasmparser::BinaryReaderError| Error::parse(format!("malformed name section: {e}"));
@@ -788,7 +788,7 @@ fn local_names(
     module: &Module,
     out_func: &dyn Fn(u32) -> Option<(u32, FunctionId)>,
     indices: &Indices,
-    bodies: &HashMap<FunctionId, (wasm_encoder::Function, Vec<walrus::LocalId>)>,
+    bodies: &IdMap<FunctionId, (wasm_encoder::Function, Vec<walrus::LocalId>)>,
 ) -> Result<(IndirectNameMap, usize)> {
     let bad =
         |e: wasmparser::BinaryReaderError| Error::parse(format!("malformed name section: {e}"));

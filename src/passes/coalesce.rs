@@ -24,7 +24,7 @@
 //! from the same local, so they stay no-ops whatever shares that local.
 
 use crate::analysis::liveness::Interference;
-use std::collections::HashMap;
+use crate::ir::IdMap;
 use walrus::ir::Instr;
 use walrus::{LocalFunction, LocalId, ModuleLocals};
 
@@ -35,7 +35,7 @@ pub fn run(
     locals: &ModuleLocals,
     graph: &Interference,
     fixed: &[LocalId],
-) -> HashMap<LocalId, LocalId> {
+) -> IdMap<LocalId, LocalId> {
     let n = graph.locals.len();
     let mut partners: Vec<Vec<usize>> = vec![Vec::new(); n];
     for &(a, b) in &graph.copies {
@@ -64,7 +64,7 @@ pub fn run(
             class_of[i] = Some(class);
         };
 
-    let position: HashMap<LocalId, usize> = graph
+    let position: IdMap<LocalId, usize> = graph
         .locals
         .iter()
         .enumerate()
@@ -127,7 +127,7 @@ pub fn run(
         add_member(&mut classes, &mut class_of, class, i);
     }
 
-    let mut replace = HashMap::new();
+    let mut replace = IdMap::default();
     for (i, &local) in graph.locals.iter().enumerate() {
         let rep = classes[class_of[i].expect("every local got a class")].rep;
         if rep != local {
@@ -141,7 +141,7 @@ pub fn run(
 }
 
 /// Rename locals, then drop copies that became `local.get $x; local.set $x`.
-fn rewrite(func: &mut LocalFunction, replace: &HashMap<LocalId, LocalId>) {
+fn rewrite(func: &mut LocalFunction, replace: &IdMap<LocalId, LocalId>) {
     let map = |l: &mut LocalId| {
         if let Some(&r) = replace.get(l) {
             *l = r;

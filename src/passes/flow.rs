@@ -53,7 +53,7 @@ use crate::ir::{
     self, binop, global_get, i32_const, if_else, local_get as get, local_set as set, new_seq,
     new_seq_typed,
 };
-use std::collections::{HashMap, HashSet};
+use crate::ir::{IdMap, IdSet};
 use walrus::ir::{
     BinaryOp, Block, Call, CallIndirect, CallRef, Const, Instr, InstrLocId, InstrSeqId,
     InstrSeqType, LegacyCatch, Loop, Return, Select, UnaryOp, Value,
@@ -66,8 +66,10 @@ use walrus::{
 pub struct FlowContext<'a> {
     /// The `__asyncify_state` global.
     pub state: GlobalId,
+    /// The pointer type of the asyncify stack's memory.
+    pub pointer: ValType,
     /// Type of every function, by id (callee signatures).
-    pub func_types: &'a HashMap<FunctionId, walrus::TypeId>,
+    pub func_types: &'a IdMap<FunctionId, walrus::TypeId>,
     /// Whether a direct call to this function is a pause point.
     pub call_pauses: &'a dyn Fn(FunctionId) -> bool,
     /// Whether this function is instrumented (restores its own locals when rewound).
@@ -112,7 +114,9 @@ pub struct FlowResult {
     /// Pause points, by call index.
     pub pause_sites: Vec<PauseSite>,
     /// Sequences only executed in normal mode, always entered then (run guards).
-    pub normal_only: HashSet<InstrSeqId>,
+    pub normal_only: IdSet<InstrSeqId>,
+    /// Local holding the frame address in the prologue and epilogue.
+    pub frame: LocalId,
     /// Locals the instrumentation uses for itself (never saved).
     pub internal_locals: Vec<LocalId>,
 }
@@ -121,19 +125,28 @@ pub struct FlowResult {
 /// [`crate::analysis::stack_types`].
 pub struct Plan {
     /// Number of pause points in each sequence that has any, nested ones included.
-    pub site_counts: HashMap<InstrSeqId, u32>,
+    pub site_counts: IdMap<InstrSeqId, u32>,
     /// Input offsets of the pausing elements.
     pub offsets: Vec<u32>,
+    /// Every sequence of the function, in pre-order.
+    pub order: Vec<InstrSeqId>,
+    /// Whether the function has legacy `rethrow`/`delegate` (raw depths to keep right).
+    pub raw_depths: bool,
 }
 
 /// Prepare `func` for instrumentation: turn tail calls that can pause into call + return,
 /// find the sequences containing pause points, and list the offsets whose operand-stack
 /// types [`run`] needs. Refuses pause points inside legacy `catch` handlers.
 pub fn plan(func: &mut LocalFunction, cx: &FlowContext) -> Result<Plan> {
-    drop_dead_code_after_tail_calls(func);
-    untail_pausing_calls(func, cx);
     let order = ir::seqs_pre_order(func);
-    let mut site_counts: HashMap<InstrSeqId, u32> = HashMap::new();
+    let mut raw_depths = false;
+    for &seq in &order {
+        let instrs = &mut func.block_mut(seq).instrs;
+        drop_dead_code_after_tail_call(instrs);
+        untail_pausing_calls(instrs, cx);
+        raw_depths |= instrs.iter().any(|(i, _)| ir::uses_raw_depths(i));
+    }
+    let mut site_counts: IdMap<InstrSeqId, u32> = IdMap::default();
     // Children come after their parents in pre-order: walk backwards.
     for &seq in order.iter().rev() {
         let count: u32 = func
@@ -190,6 +203,8 @@ pub fn plan(func: &mut LocalFunction, cx: &FlowContext) -> Result<Plan> {
     Ok(Plan {
         site_counts,
         offsets,
+        order,
+        raw_depths,
     })
 }
 
@@ -202,12 +217,14 @@ pub fn run(
     types: &mut ModuleTypes,
     cx: &FlowContext,
     plan: Plan,
-    stacks: &HashMap<u32, Vec<ValType>>,
+    stacks: &IdMap<u32, Vec<ValType>>,
 ) -> Result<FlowResult> {
     let results = types.results(func_ty).to_vec();
     let body_ty = InstrSeqType::new(types, &[], &results);
     let resume = new_local(locals, ValType::I32, "resume");
     let unwind_index = new_local(locals, ValType::I32, "unwind_index");
+    // For the frame pass, which runs without access to the module's locals.
+    let frame = new_local(locals, cx.pointer, "frame");
 
     // The original body moves into `$body`, nested in `$unwind`, so every pause point can
     // branch to the epilogue. Branches that left the function body now leave `$body`, right
@@ -216,7 +233,7 @@ pub fn run(
     let body = func.builder_mut().dangling_instr_seq(body_ty).id();
     let instrs = std::mem::take(&mut func.block_mut(entry).instrs);
     func.block_mut(body).instrs = instrs;
-    ir::retarget_branches(func, entry, body);
+    ir::retarget_branches(func, &plan.order, entry, body);
     let mut site_counts = plan.site_counts;
     if let Some(count) = site_counts.remove(&entry) {
         site_counts.insert(body, count);
@@ -229,13 +246,13 @@ pub fn run(
         types,
         stacks,
         site_counts,
-        raw_depths: ir::has_raw_depths(func),
+        raw_depths: plan.raw_depths,
         resume,
         unwind_block,
         next_index: 0,
         pause_sites: Vec::new(),
-        normal_only: HashSet::new(),
-        nullable_temps: HashSet::new(),
+        normal_only: IdSet::default(),
+        nullable_temps: IdSet::default(),
         temp_count: 0,
     };
     // Nothing comes after the body: a rewind never runs past its end.
@@ -269,7 +286,8 @@ pub fn run(
         epilogue_at,
         pause_sites: flow.pause_sites,
         normal_only: flow.normal_only,
-        internal_locals: vec![resume, unwind_index],
+        frame,
+        internal_locals: vec![resume, unwind_index, frame],
     })
 }
 
@@ -277,18 +295,18 @@ struct Flow<'a, 'b> {
     cx: &'a FlowContext<'b>,
     locals: &'a mut ModuleLocals,
     types: &'a mut ModuleTypes,
-    stacks: &'a HashMap<u32, Vec<ValType>>,
-    site_counts: HashMap<InstrSeqId, u32>,
+    stacks: &'a IdMap<u32, Vec<ValType>>,
+    site_counts: IdMap<InstrSeqId, u32>,
     raw_depths: bool,
     /// 0 in normal execution; while rewinding, the call index to resume at plus one.
     resume: LocalId,
     unwind_block: InstrSeqId,
     next_index: u32,
     pause_sites: Vec<PauseSite>,
-    normal_only: HashSet<InstrSeqId>,
+    normal_only: IdSet<InstrSeqId>,
     /// Temps standing for non-nullable references: declared nullable, read with
     /// `ref.as_non_null`.
-    nullable_temps: HashSet<LocalId>,
+    nullable_temps: IdSet<LocalId>,
     temp_count: u32,
 }
 
@@ -860,20 +878,16 @@ fn is_pause_call(instr: &Instr, cx: &FlowContext) -> bool {
 
 /// walrus keeps the (unreachable) instructions after a tail call; drop them, since the
 /// operand stack there is polymorphic and they can never run.
-fn drop_dead_code_after_tail_calls(func: &mut LocalFunction) {
-    for seq in ir::seqs_pre_order(func) {
-        let instrs = &mut func.block_mut(seq).instrs;
-        if let Some(end) = instrs.iter().position(|(i, _)| ir::is_tail_call(i)) {
-            instrs.truncate(end + 1);
-        }
+fn drop_dead_code_after_tail_call(instrs: &mut Vec<(Instr, InstrLocId)>) {
+    if let Some(end) = instrs.iter().position(|(i, _)| ir::is_tail_call(i)) {
+        instrs.truncate(end + 1);
     }
 }
 
 /// A tail call to something that can pause cannot unwind through this frame (the frame is
 /// gone), so it becomes a plain call followed by `return`. Tail calls that cannot pause stay.
-fn untail_pausing_calls(func: &mut LocalFunction, cx: &FlowContext) {
-    for seq in ir::seqs_pre_order(func) {
-        let instrs = &mut func.block_mut(seq).instrs;
+fn untail_pausing_calls(instrs: &mut Vec<(Instr, InstrLocId)>, cx: &FlowContext) {
+    {
         let mut i = 0;
         while i < instrs.len() {
             let call: Option<Instr> = match &instrs[i].0 {

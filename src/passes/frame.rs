@@ -58,14 +58,12 @@ pub struct StackPlace {
 /// across a pause, in frame order. Returns the frame size in bytes (call index included).
 pub fn run(
     func: &mut LocalFunction,
-    locals: &mut ModuleLocals,
+    locals: &ModuleLocals,
     flow: &FlowResult,
     saved: &[LocalId],
     place: StackPlace,
-    func_name: &str,
 ) -> Result<u32> {
-    let frame = locals.add(place.width.val_type());
-    locals.get_mut(frame).name = Some("frame".to_string());
+    let frame = flow.frame;
 
     // Offsets of the saved locals after the call index.
     let mut layout = Vec::with_capacity(saved.len());
@@ -79,8 +77,8 @@ pub fn run(
                 .clone()
                 .unwrap_or_else(|| "a local".into());
             Error::unsupported(format!(
-                "function `{func_name}` keeps a reference-typed local (`{name}`) live across a \
-                 pause; references cannot be saved in linear memory yet"
+                "a reference-typed local (`{name}`) is live across a pause; references cannot \
+                 be saved in linear memory yet"
             ))
         })?;
         layout.push((local, ty, size));
