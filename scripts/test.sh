@@ -28,3 +28,21 @@ echo "== cargo test"
 cargo test --locked --all-targets
 echo "== cargo test --doc"
 cargo test --locked --doc
+
+# The JavaScript runtime (js/) and the C examples, with node's test runner and the asyncify
+# binary cargo test just built.
+echo "== node --test tests/js/"
+ASYNCIFY_BIN="$PWD/target/debug/asyncify" NODE_NO_WARNINGS=1 node --test tests/js/
+
+# The book. mdbook is installed from crates.io once; later runs use the installed binary, and
+# an install without network falls back to cargo's local cache.
+echo "== mdbook build book"
+cargo_bin="${CARGO_HOME:-$HOME/.cargo}/bin"
+mdbook=$(command -v mdbook || true)
+if [ -z "$mdbook" ] && [ -x "$cargo_bin/mdbook" ]; then mdbook="$cargo_bin/mdbook"; fi
+if [ -z "$mdbook" ]; then
+  cargo install mdbook --locked --version '^0.5' \
+    || cargo install mdbook --locked --version '^0.5' --offline
+  mdbook="$cargo_bin/mdbook"
+fi
+"$mdbook" build book
