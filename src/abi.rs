@@ -20,8 +20,10 @@
 //! # Frames
 //! Unwinding pushes, per instrumented function, innermost first:
 //! ```text
-//! [i32 call index][saved locals in ascending local index, packed, 4-byte aligned]
+//! [i32 call index][saved locals, packed, 4-byte aligned]
 //! ```
+//! The locals are in a fixed order per function (parameters first); the layout is private
+//! to the module: hosts only ever see `pos` move.
 //! `i32`/`f32` take 4 bytes, `i64`/`f64` 8, `v128` 16. Rewinding pops them outermost first.
 
 /// Name of the state global.
@@ -46,6 +48,9 @@ pub const START_REWIND: &str = "asyncify_start_rewind";
 pub const STOP_REWIND: &str = "asyncify_stop_rewind";
 /// `asyncify_get_state() -> i32`
 pub const GET_STATE: &str = "asyncify_get_state";
+
+/// Export name of the memory asyncify adds to a module that has none.
+pub const ADDED_MEMORY: &str = "asyncify_memory";
 
 /// The import module of the in-module runtime API (`asyncify.start_unwind`, ...).
 pub const IMPORT_MODULE: &str = "asyncify";

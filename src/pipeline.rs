@@ -20,7 +20,7 @@ use crate::ir::{IdMap, IdSet};
 use crate::options::Options;
 use crate::passes::{asserts, cleanup, coalesce, flow, frame, runtime_api};
 use crate::{Diagnostic, Level, Output};
-use walrus::{ExportItem, FunctionId, FunctionKind, LocalFunction, Module};
+use walrus::{FunctionId, FunctionKind, LocalFunction, Module};
 
 /// Run the transform. See the crate documentation.
 pub fn run(input: &[u8], options: &Options) -> Result<Output> {
@@ -109,11 +109,7 @@ pub fn run(input: &[u8], options: &Options) -> Result<Output> {
         new_funcs: runtime.added_functions.clone(),
         new_globals: runtime.globals.clone(),
         new_memory: runtime.added_memory,
-        new_exports: runtime
-            .functions
-            .iter()
-            .map(|(api, f)| (api.export_name().to_string(), ExportItem::Function(*f)))
-            .collect(),
+        new_exports: runtime.exports.clone(),
         replaced_imports: runtime.replaced_imports.clone(),
         local_order: if options.optimizing() {
             LocalOrder::Uses
@@ -258,7 +254,7 @@ fn parallel_map<T: Send, R: Send>(items: &mut [T], f: impl Fn(&mut T) -> R + Syn
         .collect()
 }
 
-/// Saved locals in frame order: ascending output local index, i.e. parameters first, then
+/// Saved locals in frame order: parameters first, then
 /// the others in the order they were created.
 fn frame_order(
     func: &LocalFunction,

@@ -722,7 +722,7 @@ fn rewrite_names(
             Name::Memory(map) => {
                 let mut out = copy_map(map)?;
                 if let Some(m) = changes.new_memory {
-                    out.append(indices.memory(m), "asyncify_memory");
+                    out.append(indices.memory(m), crate::abi::ADDED_MEMORY);
                 }
                 add(6, &out);
             }

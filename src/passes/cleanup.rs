@@ -2,31 +2,43 @@
 //! pointless.
 //!
 //! ```wat
-//! ;; before: a guard around nothing, and an else arm that does nothing
-//! (if (i32.eqz (global.get $__asyncify_state)) (then))
+//! ;; before: a guard around nothing (its run moved elsewhere or was empty)
+//! (if (i32.eqz (local.get $resume)) (then))
 //! ;; after: gone
 //! ```
 //!
-//! Unused locals need no pass: the encoder only declares locals the body uses.
+//! An `if` whose arms are both empty only evaluates its condition; when that condition is
+//! made of reads and operators that cannot trap, the whole thing goes. Unused locals need no
+//! pass: the encoder only declares locals the body uses.
 
 use walrus::LocalFunction;
 use walrus::ir::Instr;
 
-/// Remove empty guards: `global.get; i32.eqz; if {} else {}` with both arms empty.
+/// Remove `if`s with two empty arms whose condition has no effect.
 pub fn run(func: &mut LocalFunction) {
     for seq in crate::ir::seqs_pre_order(func) {
+        let empty_if = |instr: &Instr| match instr {
+            Instr::IfElse(i) => {
+                func.block(i.consequent).instrs.is_empty()
+                    && func.block(i.alternative).instrs.is_empty()
+            }
+            _ => false,
+        };
+        if !func.block(seq).instrs.iter().any(|(i, _)| empty_if(i)) {
+            continue;
+        }
         let instrs = std::mem::take(&mut func.block_mut(seq).instrs);
-        let mut out = Vec::with_capacity(instrs.len());
+        let mut out: Vec<(Instr, walrus::InstrLocId)> = Vec::with_capacity(instrs.len());
         for (instr, loc) in instrs {
-            let empty_if = match &instr {
+            let empty = match &instr {
                 Instr::IfElse(i) => {
                     func.block(i.consequent).instrs.is_empty()
                         && func.block(i.alternative).instrs.is_empty()
                 }
                 _ => false,
             };
-            if empty_if && is_state_check(&out) {
-                out.truncate(out.len() - 2);
+            if empty && let Some(len) = pure_operand_start(&out) {
+                out.truncate(len);
                 continue;
             }
             out.push((instr, loc));
@@ -35,10 +47,19 @@ pub fn run(func: &mut LocalFunction) {
     }
 }
 
-fn is_state_check(out: &[(Instr, walrus::InstrLocId)]) -> bool {
-    matches!(
-        out,
-        [.., (Instr::GlobalGet(_), _), (Instr::Unop(u), _)]
-            if matches!(u.op, walrus::ir::UnaryOp::I32Eqz)
-    )
+/// If the instructions at the end of `out` compute exactly one value without side effects or
+/// traps (`local.get`/`global.get`/constants combined by `i32.eqz`), where that computation
+/// starts.
+fn pure_operand_start(out: &[(Instr, walrus::InstrLocId)]) -> Option<usize> {
+    let mut needed = 1usize;
+    let mut i = out.len();
+    while needed > 0 {
+        i = i.checked_sub(1)?;
+        match &out[i].0 {
+            Instr::LocalGet(_) | Instr::GlobalGet(_) | Instr::Const(_) => needed -= 1,
+            Instr::Unop(u) if matches!(u.op, walrus::ir::UnaryOp::I32Eqz) => {}
+            _ => return None,
+        }
+    }
+    Some(i)
 }

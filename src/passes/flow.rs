@@ -6,31 +6,47 @@
 //! a call. We work on the stack machine directly and only move values through locals where a
 //! pause could otherwise lose them: at each *pausing element* (a call that can pause, or a
 //! block/loop/if/try containing one) the operand stack of the enclosing block is moved into
-//! fresh locals, and the code between pausing elements becomes a guarded *run*.
+//! locals. Code before the first pausing element of a block becomes a *run* guarded by
+//! `resume == 0`; code after a pause call goes inside that call's own guard, since it runs
+//! exactly when the call completed normally.
+//!
+//! One local, `$resume`, carries the mode: 0 in normal execution, and while rewinding the
+//! index of the paused call plus one. The prologue sets it; after every pause call it is
+//! reset from the state (0 once a rewind has reached the call).
 //!
 //! ```wat
-//! ;; before: $sleep can pause
+//! ;; before: $sleep can pause, $work cannot
 //! (func $f (param $x i32) (result i32)
+//!   call $work
 //!   local.get $x
 //!   i32.const 1
 //!   call $sleep          ;; (param i32) (result i32)
-//!   i32.add)
+//!   i32.add
+//!   call $sleep
+//!   drop
+//!   local.get $x)
 //! ;; after (prologue and epilogue come from the `frame` pass)
 //! (func $f (param $x i32) (result i32)
 //!   (block $unwind (result i32)
 //!     (block $body (result i32)
-//!       (if (i32.eqz (global.get $__asyncify_state))   ;; run: skipped while rewinding
-//!         (then (local.get $x) (local.set $spill0)))
-//!       (if (i32.or (i32.eqz (global.get $__asyncify_state))
-//!                   (i32.eq (local.get $rewind_index) (i32.const 0)))
-//!         (then (i32.const 1)                           ;; constant argument: recomputed
-//!               (call $sleep)
-//!               (if (i32.eq (global.get $__asyncify_state) (i32.const 1))
-//!                 (then (br $unwind (i32.const 0))))    ;; unwinding: save and leave
-//!               (local.set $spill1)))
-//!       (if (i32.eqz (global.get $__asyncify_state))
-//!         (then (local.get $spill0) (local.get $spill1) (i32.add) (local.set $spill2)))
-//!       (local.get $spill2))
+//!       (if (i32.eqz (local.get $resume))             ;; run: skipped while rewinding
+//!         (then (call $work)))
+//!       (if (i32.le_u (local.get $resume) (i32.const 1))  ;; normal, or resuming call 0
+//!         (then
+//!           (local.get $x) (i32.const 1)              ;; cheap values: recomputed here
+//!           (call $sleep)
+//!           ;; unwinding: leave with this call's index; else `resume` becomes 0
+//!           (drop (br_if $unwind (i32.const 0)
+//!                   (local.tee $resume (global.get $__asyncify_state))))
+//!           (i32.add)                                 ;; the code after the call
+//!           (local.set $spill0)))
+//!       (block                                       ;; the last pause point needs no guard:
+//!         (call $sleep (local.get $spill0))           ;; a rewind reaching it resumes it
+//!         (drop (br_if $unwind (i32.const 1)
+//!                 (local.tee $resume (global.get $__asyncify_state))))
+//!         (drop)
+//!         (local.set $spill1 (local.get $x)))
+//!       (local.get $spill1))
 //!     (return))
 //!   (local.set $unwind_index)
 //!   (i32.const 0))
@@ -38,7 +54,9 @@
 //!
 //! Invariants that make rewinding correct:
 //! - Guarded runs and pause guards only execute in normal mode (or, for the pause guard
-//!   whose index is being rewound to, to re-enter the paused call).
+//!   whose index is being rewound to, to re-enter the paused call). A guard is left out
+//!   where a rewind can never get past (no pause point after it, in any block a rewind can
+//!   run through).
 //! - The unguarded glue between them only moves values between the operand stack and
 //!   locals, and is idempotent on the rewind path: a block's parameters are pushed from the
 //!   same locals its body stores them back to, and a block pushes its results from the same

@@ -1,8 +1,9 @@
 //! Save and restore an instrumented function's frame: the prologue that restores locals and
 //! pops the call index when rewinding, and the epilogue that pushes them when unwinding.
 //!
-//! The frame layout is Binaryen's: `[i32 call index][saved locals, ascending local index]`,
-//! each local packed at its natural size and accessed with 4-byte alignment.
+//! The frame layout is Binaryen's: `[i32 call index][saved locals]`, each local packed at its
+//! natural size and accessed with 4-byte alignment. The locals come in a fixed order
+//! (parameters first, then the others in creation order).
 //!
 //! ```wat
 //! ;; before (from the flow pass; $x is live at the pause)

@@ -39,8 +39,11 @@ pub struct Runtime {
     pub added_functions: Vec<FunctionId>,
     /// Globals appended to the module, in order.
     pub globals: Vec<GlobalId>,
-    /// A memory added because the module had none.
+    /// A memory added because the module had none (exported as `asyncify_memory`, so a host
+    /// can set up the data structure in it).
     pub added_memory: Option<MemoryId>,
+    /// Exports added, in order.
+    pub exports: Vec<(String, ExportItem)>,
     /// `asyncify.*` imports to remove, with the generated function each stands for.
     pub replaced_imports: Vec<(FunctionId, FunctionId)>,
 }
@@ -80,12 +83,17 @@ pub fn run(module: &mut Module) -> Result<Runtime> {
     };
 
     let mut functions = Vec::new();
+    let mut exports = Vec::new();
     for api in abi::API {
         let id = add_api_function(module, api, place);
-        module
-            .exports
-            .add(api.export_name(), ExportItem::Function(id));
         functions.push((api, id));
+        exports.push((api.export_name().to_string(), ExportItem::Function(id)));
+    }
+    if let Some(memory) = added_memory {
+        exports.push((abi::ADDED_MEMORY.to_string(), ExportItem::Memory(memory)));
+    }
+    for (name, item) in &exports {
+        module.exports.add(name, *item);
     }
 
     let mut replaced_imports = Vec::new();
@@ -130,6 +138,7 @@ pub fn run(module: &mut Module) -> Result<Runtime> {
     Ok(Runtime {
         place,
         added_functions,
+        exports,
         functions,
         globals: vec![state, data],
         added_memory,
@@ -316,6 +325,18 @@ fn exported_name(module: &Module, memory: MemoryId) -> Option<String> {
 
 /// Refuse modules that already have the ABI's exports or globals (already asyncified?).
 fn check_no_clashes(module: &Module) -> Result<()> {
+    if module.memories.iter().next().is_none()
+        && module.exports.iter().any(|e| e.name == abi::ADDED_MEMORY)
+    {
+        return Err(Error::new(
+            ErrorKind::BadOptions,
+            format!(
+                "module has no memory but exports something named `{}`, the name asyncify \
+                 gives the memory it adds",
+                abi::ADDED_MEMORY
+            ),
+        ));
+    }
     for api in abi::API {
         if module.exports.iter().any(|e| e.name == api.export_name()) {
             return Err(Error::new(
