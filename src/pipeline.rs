@@ -11,14 +11,16 @@
 use crate::analysis::call_graph::CallGraph;
 use crate::analysis::can_pause::{self, Instrumentation};
 use crate::analysis::liveness;
+use crate::analysis::stack_bound;
 use crate::analysis::stack_types::StackTypeOracle;
-use crate::emit::encode::LocalOrder;
+use crate::emit::encode::{LocalOrder, encode_function};
 use crate::emit::writer::{self, Changes};
 use crate::error::{Error, Result};
 use crate::input;
 use crate::ir::{IdMap, IdSet};
 use crate::options::Options;
-use crate::passes::{asserts, cleanup, coalesce, flow, frame, runtime_api};
+use crate::passes::{asserts, cleanup, coalesce, flow, frame, ref_stack, runtime_api};
+use crate::report::Analysis;
 use crate::{Diagnostic, Level, Output};
 use walrus::{FunctionId, FunctionKind, LocalFunction, Module};
 
@@ -38,7 +40,17 @@ pub fn run(input: &[u8], options: &Options) -> Result<Output> {
     let graph = CallGraph::new(&module, &ids.funcs);
     let decision = can_pause::analyze(&graph, options, &mut diagnostics)?;
 
-    let runtime = runtime_api::run(&mut module)?;
+    if !options.asserts {
+        // Untouched functions are copied from the input bytes; their IR is never read again.
+        // Freeing it now lets the transform reuse the memory (peak RSS is a target).
+        for (index, facts) in graph.funcs.iter().enumerate() {
+            if facts.import.is_none() && !decision.instrumented(index) {
+                let func = module.funcs.get_mut(facts.id);
+                func.kind = FunctionKind::Uninitialized(func.ty());
+            }
+        }
+    }
+    let runtime = runtime_api::run(&mut module, options, &mut diagnostics)?;
 
     let to_instrument: Vec<usize> = (0..graph.funcs.len())
         .filter(|&i| decision.instrumented(i))
@@ -48,49 +60,92 @@ pub fn run(input: &[u8], options: &Options) -> Result<Output> {
     let func_types: IdMap<FunctionId, walrus::TypeId> =
         module.funcs.iter().map(|f| (f.id(), f.ty())).collect();
 
-    // Flow instrumentation adds locals to the module, so it runs one function at a time...
-    let mut prepared = Vec::with_capacity(to_instrument.len());
-    for &index in &to_instrument {
-        let facts = &graph.funcs[index];
-        let prepared_func = prepare(
-            &mut module,
-            facts.id,
-            index,
-            &graph,
-            &decision,
-            &mut oracle,
-            &func_types,
-            &runtime,
-        )
-        .map_err(|e| e.context(format!("failed to instrument function `{}`", facts.name)))?;
-        prepared.push(prepared_func);
-    }
-    // ... and everything after it (liveness, coalescing, frames, cleanup) only edits the
-    // function itself, so the functions are finished in parallel.
-    let results = parallel_map(&mut prepared, |p| {
-        finish(p, &module.locals, &runtime, options)
-    });
-    let mut rewritten = IdSet::default();
-    for (p, result) in prepared.into_iter().zip(results) {
-        let name = &graph.funcs[p.index].name;
-        result.map_err(|e| e.context(format!("failed to instrument function `{name}`")))?;
-        put_body(&mut module, p.id, p.func);
-        rewritten.insert(p.id);
+    let mut changes = Changes {
+        new_funcs: runtime.added_functions.clone(),
+        new_globals: runtime.globals.clone(),
+        new_global_imports: runtime.imported_globals.clone(),
+        new_tables: Vec::new(),
+        new_memory: runtime.added_memory,
+        new_exports: runtime.exports.clone(),
+        replaced_imports: runtime.replaced_imports.clone(),
+        local_order: if options.optimizing() {
+            LocalOrder::Uses
+        } else {
+            LocalOrder::Creation
+        },
+    };
+    // Every output index is known now; each function is encoded as soon as it is done and its
+    // IR dropped, so only a batch of transformed functions is in memory at a time.
+    let mut indices = writer::output_indices(&module, &ids, &changes);
+    // Tables and helpers for saved references, added as the first local of each type is saved.
+    let mut refs = ref_stack::RefStacks::default();
+    let mut encoded = IdMap::default();
+    // What instrumenting each function produced, for the report and the stack bounds.
+    let mut frames: Vec<Option<stack_bound::Frame>> = vec![None; graph.funcs.len()];
+    for batch in to_instrument.chunks(BATCH) {
+        // Flow instrumentation adds locals to the module, so it runs one function at a time...
+        let mut prepared = Vec::with_capacity(batch.len());
+        for &index in batch {
+            let facts = &graph.funcs[index];
+            let p = prepare(
+                &mut module,
+                facts.id,
+                index,
+                &graph,
+                &decision,
+                &mut oracle,
+                &func_types,
+                &runtime,
+                options.asserts,
+            )
+            .map_err(|e| e.context(format!("failed to instrument function `{}`", facts.name)))?;
+            frames[index] = Some(stack_bound::Frame {
+                pause_points: stack_bound::pause_points(&p.func, &p.shape.pause_sites, &graph),
+                ..Default::default()
+            });
+            prepared.push(p);
+        }
+        // ... and everything after it (liveness, coalescing, frames, cleanup) only edits the
+        // function itself, so a batch is finished in parallel: first what to save...
+        let results = parallel_map(&mut prepared, |p| choose_saved(p, &module.locals, options));
+        for (p, result) in prepared.iter().zip(results) {
+            let name = &graph.funcs[p.index].name;
+            result.map_err(|e| e.context(format!("failed to instrument function `{name}`")))?;
+            // ... then the side stacks for saved references (they add to the module) ...
+            for ty in frame::ref_types(&module.locals, &p.saved) {
+                let added = refs.ensure(&mut module, ty);
+                changes.append(&mut indices, &added.funcs, &added.globals, &added.tables);
+            }
+        }
+        // ... then the frames.
+        let results = parallel_map(&mut prepared, |p| {
+            finish(p, &module.locals, &runtime, &refs, options)
+        });
+        for (p, result) in prepared.into_iter().zip(results) {
+            let name = &graph.funcs[p.index].name;
+            let bytes =
+                result.map_err(|e| e.context(format!("failed to instrument function `{name}`")))?;
+            if let Some(frame) = &mut frames[p.index] {
+                (frame.saved_locals, frame.bytes) = (p.saved.len() as u32, bytes);
+            }
+            let body = encode_function(&module, &p.func, &mut indices, changes.local_order);
+            encoded.insert(p.id, body);
+        }
     }
     if options.asserts {
         // Every other defined function checks that no pause passes through it, except the
         // in-module runtime, which changes the state on purpose.
         for (index, facts) in graph.funcs.iter().enumerate() {
             if facts.import.is_some()
-                || rewritten.contains(&facts.id)
+                || encoded.contains_key(&facts.id)
                 || decision.roles[index] != can_pause::Role::Program
             {
                 continue;
             }
             let mut func = take_body(&mut module, facts.id);
             asserts::run(&mut func, &mut module.locals, runtime.place.state);
-            put_body(&mut module, facts.id, func);
-            rewritten.insert(facts.id);
+            let body = encode_function(&module, &func, &mut indices, changes.local_order);
+            encoded.insert(facts.id, body);
         }
     }
     if options.verbose {
@@ -104,30 +159,28 @@ pub fn run(input: &[u8], options: &Options) -> Result<Output> {
         });
     }
 
-    let changes = Changes {
-        rewritten,
-        new_funcs: runtime.added_functions.clone(),
-        new_globals: runtime.globals.clone(),
-        new_memory: runtime.added_memory,
-        new_exports: runtime.exports.clone(),
-        replaced_imports: runtime.replaced_imports.clone(),
-        local_order: if options.optimizing() {
-            LocalOrder::Uses
-        } else {
-            LocalOrder::Creation
-        },
-    };
-    let written = writer::write(&wasm, &module, &ids, &changes)?;
+    let written = writer::write(&wasm, &module, &ids, &changes, indices, encoded)?;
     diagnostics.extend(written.warnings.iter().map(|w| Diagnostic {
         level: Level::Warning,
         message: w.clone(),
     }));
     validate_output(&written, &module)?;
+    let exports = module.exports.iter().filter_map(|e| match e.item {
+        walrus::ExportItem::Function(f) => Some((e.name.clone(), f)),
+        _ => None,
+    });
+    let sizes = (wasm.len(), written.wasm.len());
+    let analysis = Analysis::new(&graph, &decision, frames, exports, sizes, options);
     Ok(Output {
         wasm: written.wasm,
         diagnostics,
+        analysis,
     })
 }
+
+/// Functions transformed per batch: enough to keep both cores busy, few enough that their
+/// transformed IR stays small next to the module's.
+const BATCH: usize = 64;
 
 /// A function between the flow pass and the rest.
 struct Prepared {
@@ -135,6 +188,8 @@ struct Prepared {
     index: usize,
     func: LocalFunction,
     shape: flow::FlowResult,
+    /// The locals to save, in frame order (from [`choose_saved`]).
+    saved: Vec<walrus::LocalId>,
 }
 
 /// Take the function out of the module and run the flow pass on it.
@@ -148,6 +203,7 @@ fn prepare(
     oracle: &mut StackTypeOracle,
     func_types: &IdMap<FunctionId, walrus::TypeId>,
     runtime: &runtime_api::Runtime,
+    asserts: bool,
 ) -> Result<Prepared> {
     let call_pauses = |f: FunctionId| decision.can_pause[graph.position(f)];
     let instrumented = |f: FunctionId| decision.instrumented(graph.position(f));
@@ -162,6 +218,15 @@ fn prepare(
     };
     let ty = module.funcs.get(id).ty();
     let mut func = take_body(module, id);
+    ref_stack::relax_locals(&mut func, &mut module.locals);
+    if asserts {
+        asserts::run_instrumented(
+            &mut func,
+            runtime.place.state,
+            &call_pauses,
+            cx.indirect_pauses,
+        );
+    }
     let result = flow::plan(&mut func, &cx).and_then(|plan| {
         let stacks = oracle.frame_stacks(index as u32, &plan.offsets)?;
         flow::run(
@@ -180,6 +245,7 @@ fn prepare(
             index,
             func,
             shape,
+            saved: Vec::new(),
         }),
         Err(e) => {
             put_body(module, id, func);
@@ -188,13 +254,8 @@ fn prepare(
     }
 }
 
-/// Decide what to save, coalesce locals (`-O`), add the frame code and clean up.
-fn finish(
-    p: &mut Prepared,
-    locals: &walrus::ModuleLocals,
-    runtime: &runtime_api::Runtime,
-    options: &Options,
-) -> Result<()> {
+/// Decide what to save and coalesce locals (`-O`).
+fn choose_saved(p: &mut Prepared, locals: &walrus::ModuleLocals, options: &Options) -> Result<()> {
     let func = &mut p.func;
     let shape = &p.shape;
     let mut saved = liveness::analyze(func, shape).union();
@@ -206,12 +267,24 @@ fn finish(
             .map(|l| replaced.get(&l).copied().unwrap_or(l))
             .collect();
     }
-    let saved = frame_order(func, saved, &shape.internal_locals);
-    frame::run(func, locals, shape, &saved, runtime.place)?;
+    p.saved = frame_order(func, saved, &shape.internal_locals);
+    Ok(())
+}
+
+/// Add the frame code and clean up. Returns the frame size in bytes.
+fn finish(
+    p: &mut Prepared,
+    locals: &walrus::ModuleLocals,
+    runtime: &runtime_api::Runtime,
+    refs: &ref_stack::RefStacks,
+    options: &Options,
+) -> Result<u32> {
+    let func = &mut p.func;
+    let bytes = frame::run(func, locals, &p.shape, &p.saved, runtime.place, refs)?;
     if options.optimizing() {
         cleanup::run(func);
     }
-    Ok(())
+    Ok(bytes)
 }
 
 /// `f` over every item, on as many threads as the machine has (or `ASYNCIFY_THREADS`, like

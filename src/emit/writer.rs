@@ -4,19 +4,25 @@
 //!   out exactly as it went in (a walrus round trip re-encodes every body, reorders
 //!   functions largest-first and grows real modules by ~2%).
 //! * Only when `asyncify.*` imports are removed do the later function indices move down;
-//!   then untouched bodies are re-encoded with the index change and nothing else.
+//!   then untouched bodies are re-encoded with the index change and nothing else. Likewise
+//!   for globals when `--import-globals` adds two global imports (the module's own globals
+//!   move up by two): untouched bodies, global initializers and data segment offsets are
+//!   re-encoded with the new global indices.
 //! * Changed bodies are encoded from walrus IR ([`super::encode`]); new functions, globals,
-//!   exports, types and (if needed) a memory are appended at the end of their index spaces.
+//!   exports, types, tables (the reference side stacks) and (if needed) a memory are appended
+//!   at the end of their index spaces; imported globals at the end of the imports.
 //! * Custom sections stay where they were. The name section is updated (names of removed
 //!   imports dropped, names of new items added, local names of changed functions
 //!   regenerated); DWARF, which describes code offsets that moved, is dropped with a warning.
 
-use super::encode::{LocalOrder, encode_function, val_type};
+use super::encode::{EncodedFunction, LocalOrder, encode_function, val_type};
 use super::indices::{IndexSpace, Indices};
 use crate::error::{Error, Result};
 use crate::input::OriginalIds;
 use crate::ir::{IdMap, IdSet};
-use walrus::{ExportItem, FunctionId, FunctionKind, GlobalId, MemoryId, Module, TypeId};
+use walrus::{
+    ExportItem, FunctionId, FunctionKind, GlobalId, GlobalKind, MemoryId, Module, TableId, TypeId,
+};
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
 use wasm_encoder::{ConstExpr, Encode, IndirectNameMap, NameMap, RawSection};
 use wasmparser::{Name, NameSectionReader, Parser, Payload};
@@ -24,12 +30,14 @@ use wasmparser::{Name, NameSectionReader, Parser, Payload};
 /// What to add to the input and what to take away.
 #[derive(Clone, Debug, Default)]
 pub struct Changes {
-    /// Defined functions whose bodies changed (encoded from walrus IR).
-    pub rewritten: IdSet<FunctionId>,
     /// Functions to append, in order.
     pub new_funcs: Vec<FunctionId>,
     /// Globals to append, in order.
     pub new_globals: Vec<GlobalId>,
+    /// Imported globals to append to the imports, in order.
+    pub new_global_imports: Vec<GlobalId>,
+    /// Tables to append, in order.
+    pub new_tables: Vec<TableId>,
     /// A memory to append.
     pub new_memory: Option<MemoryId>,
     /// Exports to append, in order.
@@ -51,36 +59,55 @@ pub struct Written {
 }
 
 /// Write `module` (the input plus `changes`) as a binary, reusing `original` wherever possible.
+///
+/// `encoded` holds the bodies of the input's functions that changed, already encoded with
+/// `indices` (from [`output_indices`]); the bodies of appended functions are encoded here.
 pub fn write(
     original: &[u8],
     module: &Module,
     ids: &OriginalIds,
     changes: &Changes,
+    mut indices: Indices,
+    encoded: IdMap<FunctionId, EncodedFunction>,
 ) -> Result<Written> {
-    let mut indices = output_indices(ids, changes);
-
     // Map from input function index to output index, for re-encoding untouched code.
     let func_map: Vec<u32> = ids.funcs.iter().map(|&f| indices.func(f)).collect();
-    let shifted = !changes.replaced_imports.is_empty();
+    let global_map: Vec<u32> = ids.globals.iter().map(|&g| indices.global(g)).collect();
+    let globals_shifted = global_map.iter().enumerate().any(|(i, &g)| i as u32 != g);
+    let shifted = !changes.replaced_imports.is_empty() || globals_shifted;
+    let changed_code = shifted || !encoded.is_empty();
 
-    // Encode every changed and new body first: they may need types the input lacks, which
-    // must be known before the type section is written.
-    let mut bodies: IdMap<FunctionId, (wasm_encoder::Function, Vec<walrus::LocalId>)> =
-        IdMap::default();
-    let mut encoded = Vec::new();
-    for &id in changes.rewritten.iter().chain(&changes.new_funcs) {
+    // Encode the new bodies before writing: they may need types the input lacks, which must
+    // be known before the type section is written.
+    let mut bodies: IdMap<FunctionId, (wasm_encoder::Function, Vec<walrus::LocalId>)> = encoded
+        .into_iter()
+        .map(|(id, e)| (id, (e.function, e.locals)))
+        .collect();
+    for &id in &changes.new_funcs {
         let FunctionKind::Local(local) = &module.funcs.get(id).kind else {
             return Err(Error::internal("asked to encode an imported function"));
         };
         let e = encode_function(module, local, &mut indices, changes.local_order);
-        encoded.push((indices.func(id), id));
         bodies.insert(id, (e.function, e.locals));
     }
+    let mut encoded: Vec<(u32, FunctionId)> =
+        bodies.keys().map(|&id| (indices.func(id), id)).collect();
+    encoded.sort_unstable_by_key(|(index, _)| *index);
     let new_func_types: Vec<u32> = changes
         .new_funcs
         .iter()
         .map(|&f| indices.ty(module.funcs.get(f).ty()))
         .collect();
+    let new_tables: Vec<wasm_encoder::TableType> = changes
+        .new_tables
+        .iter()
+        .map(|&t| table_type(module, t, &mut indices))
+        .collect();
+    let new_global_imports: Vec<(String, String, wasm_encoder::GlobalType)> = changes
+        .new_global_imports
+        .iter()
+        .map(|&g| global_import(module, g, &mut indices))
+        .collect::<Result<_>>()?;
     // Converting appended types may append more (references to concrete types).
     let mut new_types = Vec::new();
     let mut i = 0;
@@ -92,15 +119,20 @@ pub fn write(
 
     let mut w = Writer {
         out: wasm_encoder::Module::new(),
-        remap: Remap { funcs: &func_map },
-        changed_code: shifted || !changes.rewritten.is_empty(),
+        remap: Remap {
+            funcs: &func_map,
+            globals: &global_map,
+        },
+        changed_code,
         warnings: Vec::new(),
         dwarf_dropped: Vec::new(),
     };
     let present: IdSet<u8> = section_ids(original)?;
     let pending = Pending {
         types: !new_types.is_empty() && !present.contains(&1),
+        imports: !new_global_imports.is_empty() && !present.contains(&2),
         funcs: !changes.new_funcs.is_empty() && !present.contains(&3),
+        tables: !new_tables.is_empty() && !present.contains(&4),
         memory: changes.new_memory.is_some() && !present.contains(&5),
         globals: !changes.new_globals.is_empty() && !present.contains(&6),
         exports: !changes.new_exports.is_empty() && !present.contains(&7),
@@ -129,6 +161,8 @@ pub fn write(
                     &mut pending,
                     &new_types,
                     &new_func_types,
+                    &new_tables,
+                    &new_global_imports,
                     module,
                     changes,
                     &indices,
@@ -151,6 +185,8 @@ pub fn write(
                     &mut pending,
                     &new_types,
                     &new_func_types,
+                    &new_tables,
+                    &new_global_imports,
                     module,
                     changes,
                     &indices,
@@ -173,6 +209,9 @@ pub fn write(
                         .parse_import(&mut section, import)
                         .map_err(err)?;
                 }
+                for (module_name, name, ty) in &new_global_imports {
+                    section.import(module_name, name, *ty);
+                }
                 w.out.section(&section);
             }
             Payload::FunctionSection(reader) => {
@@ -181,6 +220,8 @@ pub fn write(
                     &mut pending,
                     &new_types,
                     &new_func_types,
+                    &new_tables,
+                    &new_global_imports,
                     module,
                     changes,
                     &indices,
@@ -201,6 +242,8 @@ pub fn write(
                     &mut pending,
                     &new_types,
                     &new_func_types,
+                    &new_tables,
+                    &new_global_imports,
                     module,
                     changes,
                     &indices,
@@ -210,6 +253,9 @@ pub fn write(
                 w.remap
                     .parse_table_section(&mut section, reader)
                     .map_err(err)?;
+                for ty in &new_tables {
+                    section.table(*ty);
+                }
                 w.out.section(&section);
             }
             Payload::MemorySection(reader) => {
@@ -218,6 +264,8 @@ pub fn write(
                     &mut pending,
                     &new_types,
                     &new_func_types,
+                    &new_tables,
+                    &new_global_imports,
                     module,
                     changes,
                     &indices,
@@ -238,6 +286,8 @@ pub fn write(
                     &mut pending,
                     &new_types,
                     &new_func_types,
+                    &new_tables,
+                    &new_global_imports,
                     module,
                     changes,
                     &indices,
@@ -255,6 +305,8 @@ pub fn write(
                     &mut pending,
                     &new_types,
                     &new_func_types,
+                    &new_tables,
+                    &new_global_imports,
                     module,
                     changes,
                     &indices,
@@ -275,6 +327,8 @@ pub fn write(
                     &mut pending,
                     &new_types,
                     &new_func_types,
+                    &new_tables,
+                    &new_global_imports,
                     module,
                     changes,
                     &indices,
@@ -296,6 +350,8 @@ pub fn write(
                     &mut pending,
                     &new_types,
                     &new_func_types,
+                    &new_tables,
+                    &new_global_imports,
                     module,
                     changes,
                     &indices,
@@ -311,6 +367,8 @@ pub fn write(
                     &mut pending,
                     &new_types,
                     &new_func_types,
+                    &new_tables,
+                    &new_global_imports,
                     module,
                     changes,
                     &indices,
@@ -328,6 +386,8 @@ pub fn write(
                     &mut pending,
                     &new_types,
                     &new_func_types,
+                    &new_tables,
+                    &new_global_imports,
                     module,
                     changes,
                     &indices,
@@ -341,6 +401,8 @@ pub fn write(
                     &mut pending,
                     &new_types,
                     &new_func_types,
+                    &new_tables,
+                    &new_global_imports,
                     module,
                     changes,
                     &indices,
@@ -376,15 +438,26 @@ pub fn write(
                     &mut pending,
                     &new_types,
                     &new_func_types,
+                    &new_tables,
+                    &new_global_imports,
                     module,
                     changes,
                     &indices,
                     &bodies,
                 )?;
-                w.out.section(&RawSection {
-                    id: wasm_encoder::SectionId::Data as u8,
-                    data: &original[reader.range()],
-                });
+                if globals_shifted {
+                    // Segment offsets can read globals.
+                    let mut section = wasm_encoder::DataSection::new();
+                    w.remap
+                        .parse_data_section(&mut section, reader)
+                        .map_err(err)?;
+                    w.out.section(&section);
+                } else {
+                    w.out.section(&RawSection {
+                        id: wasm_encoder::SectionId::Data as u8,
+                        data: &original[reader.range()],
+                    });
+                }
             }
             Payload::CustomSection(reader) => {
                 let name = reader.name();
@@ -415,6 +488,8 @@ pub fn write(
                     &mut pending,
                     &new_types,
                     &new_func_types,
+                    &new_tables,
+                    &new_global_imports,
                     module,
                     changes,
                     &indices,
@@ -445,7 +520,10 @@ pub fn write(
 }
 
 /// Output indices: inputs keep theirs (minus removed imports), additions go last.
-fn output_indices(ids: &OriginalIds, changes: &Changes) -> Indices {
+///
+/// Imported globals go after the input's global imports, so the input's own globals move up.
+/// Items appended later (reference side stacks) are added with [`Changes::append`].
+pub fn output_indices(module: &Module, ids: &OriginalIds, changes: &Changes) -> Indices {
     let mut indices = Indices::identity(ids);
     let replaced: IdMap<FunctionId, FunctionId> =
         changes.replaced_imports.iter().copied().collect();
@@ -467,8 +545,23 @@ fn output_indices(ids: &OriginalIds, changes: &Changes) -> Indices {
         funcs.alias(import.index(), index);
     }
     indices.funcs = funcs;
+    let mut globals = IndexSpace::default();
+    let imported = |g: GlobalId| matches!(module.globals.get(g).kind, GlobalKind::Import(_));
+    for &g in ids.globals.iter().filter(|&&g| imported(g)) {
+        globals.push(g.index());
+    }
+    for &g in &changes.new_global_imports {
+        globals.push(g.index());
+    }
+    for &g in ids.globals.iter().filter(|&&g| !imported(g)) {
+        globals.push(g.index());
+    }
     for &g in &changes.new_globals {
-        indices.globals.push(g.index());
+        globals.push(g.index());
+    }
+    indices.globals = globals;
+    for &t in &changes.new_tables {
+        indices.tables.push(t.index());
     }
     if let Some(m) = changes.new_memory {
         indices.memories.push(m.index());
@@ -476,10 +569,37 @@ fn output_indices(ids: &OriginalIds, changes: &Changes) -> Indices {
     indices
 }
 
+impl Changes {
+    /// Append functions, globals and tables created after [`output_indices`] (they go after
+    /// everything appended so far), giving them output indices.
+    pub fn append(
+        &mut self,
+        indices: &mut Indices,
+        funcs: &[FunctionId],
+        globals: &[GlobalId],
+        tables: &[TableId],
+    ) {
+        for &f in funcs {
+            indices.funcs.push(f.index());
+            self.new_funcs.push(f);
+        }
+        for &g in globals {
+            indices.globals.push(g.index());
+            self.new_globals.push(g);
+        }
+        for &t in tables {
+            indices.tables.push(t.index());
+            self.new_tables.push(t);
+        }
+    }
+}
+
 /// Sections we must add that the input does not have, written in their place in the order.
 struct Pending {
     types: bool,
+    imports: bool,
     funcs: bool,
+    tables: bool,
     memory: bool,
     globals: bool,
     exports: bool,
@@ -504,6 +624,8 @@ impl Writer<'_> {
         pending: &mut Pending,
         new_types: &[(Vec<wasm_encoder::ValType>, Vec<wasm_encoder::ValType>)],
         new_func_types: &[u32],
+        new_tables: &[wasm_encoder::TableType],
+        new_global_imports: &[(String, String, wasm_encoder::GlobalType)],
         module: &Module,
         changes: &Changes,
         indices: &Indices,
@@ -519,11 +641,27 @@ impl Writer<'_> {
             }
             self.out.section(&section);
         }
+        if pending.imports && rank > 2 {
+            pending.imports = false;
+            let mut section = wasm_encoder::ImportSection::new();
+            for (module_name, name, ty) in new_global_imports {
+                section.import(module_name, name, *ty);
+            }
+            self.out.section(&section);
+        }
         if pending.funcs && rank > 3 {
             pending.funcs = false;
             let mut section = wasm_encoder::FunctionSection::new();
             for &ty in new_func_types {
                 section.function(ty);
+            }
+            self.out.section(&section);
+        }
+        if pending.tables && rank > 4 {
+            pending.tables = false;
+            let mut section = wasm_encoder::TableSection::new();
+            for ty in new_tables {
+                section.table(*ty);
             }
             self.out.section(&section);
         }
@@ -565,6 +703,7 @@ impl Writer<'_> {
 /// Re-encodes input items with function indices moved.
 struct Remap<'a> {
     funcs: &'a [u32],
+    globals: &'a [u32],
 }
 
 impl Reencode for Remap<'_> {
@@ -575,6 +714,13 @@ impl Reencode for Remap<'_> {
         func: u32,
     ) -> Result<u32, wasm_encoder::reencode::Error<Self::Error>> {
         Ok(self.funcs[func as usize])
+    }
+
+    fn global_index(
+        &mut self,
+        global: u32,
+    ) -> Result<u32, wasm_encoder::reencode::Error<Self::Error>> {
+        Ok(self.globals[global as usize])
     }
 }
 
@@ -613,6 +759,45 @@ fn memory_type(module: &Module, id: MemoryId) -> wasm_encoder::MemoryType {
         shared: m.shared,
         page_size_log2: m.page_size_log2,
     }
+}
+
+fn table_type(module: &Module, id: TableId, indices: &mut Indices) -> wasm_encoder::TableType {
+    let t = module.tables.get(id);
+    let wasm_encoder::ValType::Ref(element_type) =
+        val_type(indices, walrus::ValType::Ref(t.element_ty))
+    else {
+        unreachable!("a reference type converts to a reference type")
+    };
+    wasm_encoder::TableType {
+        element_type,
+        table64: t.table64,
+        minimum: t.initial,
+        maximum: t.maximum,
+        shared: false,
+    }
+}
+
+fn global_import(
+    module: &Module,
+    id: GlobalId,
+    indices: &mut Indices,
+) -> Result<(String, String, wasm_encoder::GlobalType)> {
+    let g = module.globals.get(id);
+    let GlobalKind::Import(import) = g.kind else {
+        return Err(Error::internal(
+            "an appended global import is not an import",
+        ));
+    };
+    let import = module.imports.get(import);
+    Ok((
+        import.module.clone(),
+        import.name.clone(),
+        wasm_encoder::GlobalType {
+            val_type: val_type(indices, g.ty),
+            mutable: g.mutable,
+            shared: g.shared,
+        },
+    ))
 }
 
 fn add_global(
@@ -683,6 +868,7 @@ fn rewrite_names(
     let mut saw_functions = false;
     let mut saw_locals = false;
     let mut saw_globals = false;
+    let mut saw_tables = false;
     let reader = NameSectionReader::new(wasmparser::BinaryReader::new(data, offset));
     for subsection in reader {
         match subsection.map_err(bad)? {
@@ -718,7 +904,12 @@ fn rewrite_names(
                 add(3, &out);
             }
             Name::Type(map) => add(4, &copy_map(map)?),
-            Name::Table(map) => add(5, &copy_map(map)?),
+            Name::Table(map) => {
+                saw_tables = true;
+                let mut out = copy_map(map)?;
+                append_table_names(&mut out, module, changes, indices);
+                add(5, &out);
+            }
             Name::Memory(map) => {
                 let mut out = copy_map(map)?;
                 if let Some(m) = changes.new_memory {
@@ -728,9 +919,7 @@ fn rewrite_names(
             }
             Name::Global(map) => {
                 saw_globals = true;
-                let mut out = copy_map(map)?;
-                append_global_names(&mut out, module, changes, indices);
-                add(7, &out);
+                add(7, &global_names(Some(map), module, ids, changes, indices)?);
             }
             Name::Element(map) => add(8, &copy_map(map)?),
             Name::Data(map) => add(9, &copy_map(map)?),
@@ -753,10 +942,15 @@ fn rewrite_names(
             add(2, &out);
         }
     }
-    if !saw_globals && !changes.new_globals.is_empty() {
+    let new_global_names =
+        !changes.new_globals.is_empty() || !changes.new_global_imports.is_empty();
+    if !saw_globals && new_global_names {
+        add(7, &global_names(None, module, ids, changes, indices)?);
+    }
+    if !saw_tables && !changes.new_tables.is_empty() {
         let mut out = NameMap::new();
-        append_global_names(&mut out, module, changes, indices);
-        add(7, &out);
+        append_table_names(&mut out, module, changes, indices);
+        add(5, &out);
     }
     subsections.sort_by_key(|(id, _)| *id);
     let mut names = wasm_encoder::NameSection::new();
@@ -826,10 +1020,43 @@ fn local_names(
     Ok((out, by_index.len()))
 }
 
-fn append_global_names(out: &mut NameMap, module: &Module, changes: &Changes, indices: &Indices) {
-    for &g in &changes.new_globals {
+/// Global names: the input's (moved to their output indices) and the new globals', in index
+/// order.
+fn global_names(
+    map: Option<wasmparser::NameMap<'_>>,
+    module: &Module,
+    ids: &OriginalIds,
+    changes: &Changes,
+    indices: &Indices,
+) -> Result<NameMap> {
+    let mut names: Vec<(u32, String)> = Vec::new();
+    for naming in map.into_iter().flatten() {
+        let naming = naming.map_err(|e| Error::parse(format!("malformed name section: {e}")))?;
+        if let Some(&id) = ids.globals.get(naming.index as usize) {
+            names.push((indices.global(id), naming.name.to_string()));
+        }
+    }
+    for &g in changes
+        .new_global_imports
+        .iter()
+        .chain(&changes.new_globals)
+    {
         if let Some(name) = &module.globals.get(g).name {
-            out.append(indices.global(g), name);
+            names.push((indices.global(g), name.clone()));
+        }
+    }
+    names.sort_by_key(|(index, _)| *index);
+    let mut out = NameMap::new();
+    for (index, name) in &names {
+        out.append(*index, name);
+    }
+    Ok(out)
+}
+
+fn append_table_names(out: &mut NameMap, module: &Module, changes: &Changes, indices: &Indices) {
+    for &t in &changes.new_tables {
+        if let Some(name) = &module.tables.get(t).name {
+            out.append(indices.table(t), name);
         }
     }
 }
