@@ -27,6 +27,12 @@ pub struct OriginalIds {
     pub data: Vec<DataId>,
     /// Tags, imports first.
     pub tags: Vec<TagId>,
+    /// For each defined function, the arena index of the `LocalId` walrus gave its local 0 and
+    /// how many locals (parameters included) it declared: walrus creates a function's locals
+    /// one after the other, so input local `i` is the `LocalId` with index `first + i`. (walrus
+    /// reads the name section before the locals exist and drops local names; the writer
+    /// recovers them with this.)
+    pub locals: crate::ir::IdMap<FunctionId, (usize, u32)>,
 }
 
 impl OriginalIds {
@@ -43,8 +49,33 @@ impl OriginalIds {
             elems: collect(|i| ids.get_element(i)),
             data: collect(|i| ids.get_data(i)),
             tags: collect(|i| ids.get_tag(i)),
+            locals: collect(|i| ids.get_func(i))
+                .into_iter()
+                .filter_map(|f| {
+                    let first = ids.get_local(f, 0).ok()?.index();
+                    Some((f, (first, count_locals(ids, f))))
+                })
+                .collect(),
         }
     }
+}
+
+/// Number of locals walrus recorded for `func`, by binary search over `get_local`.
+fn count_locals(ids: &IndicesToIds, func: FunctionId) -> u32 {
+    let (mut known, mut beyond) = (1u32, 2u32); // local 0 exists
+    while ids.get_local(func, beyond - 1).is_ok() {
+        known = beyond;
+        beyond = beyond.saturating_mul(2);
+    }
+    while beyond - known > 1 {
+        let mid = known + (beyond - known) / 2;
+        if ids.get_local(func, mid - 1).is_ok() {
+            known = mid;
+        } else {
+            beyond = mid;
+        }
+    }
+    known
 }
 
 /// Turn the input into binary wasm: binary passes through, text is parsed as WAT.

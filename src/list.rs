@@ -332,29 +332,41 @@ pub fn suggest<'a>(entry: &str, candidates: impl IntoIterator<Item = &'a str>) -
     best.map(|(_, c)| c).or(by_suffix)
 }
 
-/// Levenshtein distance between `a` and `b` if it is at most `bound`, else `None`. `row` is
-/// scratch space, reused between calls.
-fn edit_distance(a: &[char], b: &[char], bound: usize, row: &mut Vec<usize>) -> Option<usize> {
+/// Edit distance between `a` and `b` (insertions, deletions, substitutions and swaps of two
+/// adjacent characters, so `mian` is one edit from `main`) if it is at most `bound`, else
+/// `None`. `rows` is scratch space, reused between calls.
+fn edit_distance(a: &[char], b: &[char], bound: usize, rows: &mut Vec<usize>) -> Option<usize> {
     if a.len().abs_diff(b.len()) > bound {
         return None;
     }
-    row.clear();
-    row.extend(0..=b.len());
-    for (i, &ca) in a.iter().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        let mut row_min = row[0];
-        for (j, &cb) in b.iter().enumerate() {
-            let substitute = diagonal + usize::from(ca != cb);
-            diagonal = row[j + 1];
-            row[j + 1] = substitute.min(row[j] + 1).min(diagonal + 1);
-            row_min = row_min.min(row[j + 1]);
+    let width = b.len() + 1;
+    rows.clear();
+    rows.resize(3 * width, 0);
+    // Three rows: two back (for swaps), previous, current.
+    let (mut back, mut prev, mut cur) = (0, width, 2 * width);
+    for j in 0..width {
+        rows[prev + j] = j;
+    }
+    for i in 1..=a.len() {
+        rows[cur] = i;
+        let mut row_min = i;
+        for j in 1..width {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (rows[prev + j - 1] + cost)
+                .min(rows[prev + j] + 1)
+                .min(rows[cur + j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(rows[back + j - 2] + 1);
+            }
+            rows[cur + j] = d;
+            row_min = row_min.min(d);
         }
         if row_min > bound {
             return None;
         }
+        (back, prev, cur) = (prev, cur, back);
     }
-    let distance = row[b.len()];
+    let distance = rows[prev + b.len()];
     (distance <= bound).then_some(distance)
 }
 
@@ -614,6 +626,8 @@ mod tests {
         assert_eq!(suggest("ab", ["xy"]), None);
         assert_eq!(suggest("ab", ["ax"]), Some("ax"));
         assert_eq!(suggest("x", std::iter::empty()), None);
+        // A swap of two neighbours is one edit.
+        assert_eq!(suggest("mian", ["main", "exit"]), Some("main"));
         // The closest wins, not the first within the limit.
         assert_eq!(
             suggest("abcdefghi", ["abcdefgzz", "abcdefghz"]),
