@@ -24,7 +24,16 @@
 //! ```
 //! The locals are in a fixed order per function (parameters first); the layout is private
 //! to the module: hosts only ever see `pos` move.
-//! `i32`/`f32` take 4 bytes, `i64`/`f64` 8, `v128` 16. Rewinding pops them outermost first.
+//! `i32`/`f32` take 4 bytes, `i64`/`f64` 8, `v128` 16, a reference 4 (the `i32` index of the
+//! table slot holding it, `-1` for null; see [`crate::passes::ref_stack`]). Rewinding pops
+//! them outermost first.
+//!
+//! # Where the globals and the stack live
+//! By default both globals are defined (not exported) and the stack is in the module's only
+//! memory, or the one exported as `memory`, or the one `--memory` names. `--import-globals`
+//! imports the globals from [`GLOBALS_IMPORT_MODULE`] instead, `--export-globals` exports
+//! them under their names, and `--in-secondary-memory` adds a memory of its own for the data
+//! structure and the stack, exported as [`ADDED_MEMORY`].
 
 /// Name of the state global.
 pub const STATE_GLOBAL: &str = "__asyncify_state";
@@ -49,7 +58,8 @@ pub const STOP_REWIND: &str = "asyncify_stop_rewind";
 /// `asyncify_get_state() -> i32`
 pub const GET_STATE: &str = "asyncify_get_state";
 
-/// Export name of the memory asyncify adds to a module that has none.
+/// Export name of the memory asyncify adds (to a module that has none, or with
+/// `--in-secondary-memory`).
 pub const ADDED_MEMORY: &str = "asyncify_memory";
 
 /// The import module of the in-module runtime API (`asyncify.start_unwind`, ...).
@@ -156,16 +166,30 @@ pub const CALL_INDEX_BYTES: u32 = 4;
 /// host are assumed to be at least this aligned.
 pub const STACK_ALIGN: u32 = 4;
 
-/// Bytes a saved local of this type takes in a frame, or `None` if it cannot be stored in
-/// linear memory (references).
-pub fn saved_size(ty: walrus::ValType) -> Option<u32> {
+/// Bytes a saved local of this type takes in a frame. A reference takes 4: the `i32` index
+/// of the table slot holding it (see [`crate::passes::ref_stack`]), `-1` for null.
+pub fn saved_size(ty: walrus::ValType) -> u32 {
     match ty {
-        walrus::ValType::I32 | walrus::ValType::F32 => Some(4),
-        walrus::ValType::I64 | walrus::ValType::F64 => Some(8),
-        walrus::ValType::V128 => Some(16),
-        walrus::ValType::Ref(_) => None,
+        walrus::ValType::I32 | walrus::ValType::F32 => 4,
+        walrus::ValType::I64 | walrus::ValType::F64 => 8,
+        walrus::ValType::V128 => 16,
+        walrus::ValType::Ref(_) => REF_SLOT_BYTES,
     }
 }
+
+/// Size of a saved reference's slot index in a frame.
+pub const REF_SLOT_BYTES: u32 = 4;
+
+/// The slot index saved for a null reference.
+pub const NULL_SLOT: i32 = -1;
+
+/// The import module of the two globals with `--import-globals` (Binaryen's
+/// `asyncify-relocatable`); the field names, and the export names with `--export-globals`,
+/// are [`STATE_GLOBAL`] and [`DATA_GLOBAL`].
+pub const GLOBALS_IMPORT_MODULE: &str = "env";
+
+/// Pages of the memory `--in-secondary-memory` adds when no size is given.
+pub const DEFAULT_SECONDARY_MEMORY_PAGES: u64 = 1;
 
 #[cfg(test)]
 mod tests {

@@ -10,6 +10,7 @@ pub mod list;
 pub mod options;
 pub mod passes;
 pub mod pipeline;
+pub mod report;
 
 pub use error::{Error, ErrorKind, Result};
 pub use options::Options;
@@ -39,6 +40,9 @@ pub struct Output {
     pub wasm: Vec<u8>,
     /// Warnings and (with `verbose`) decisions, in a stable order.
     pub diagnostics: Vec<Diagnostic>,
+    /// What was instrumented and why, pause points, frames and asyncify stack bounds
+    /// (`--explain`, `--report`).
+    pub analysis: report::Analysis,
 }
 
 /// Transform a module (binary or WAT text) so it can be paused and resumed.

@@ -55,6 +55,47 @@ pub struct Options {
     /// asyncify changes are touched; which functions are instrumented never depends on it.
     #[cfg_attr(feature = "cli", arg(skip))]
     pub optimize: u8,
+
+    /// The memory that holds the asyncify data structure and stack, by export name (Binaryen's
+    /// `asyncify-memory`). Needed only when the module has several memories and none is
+    /// exported as `memory`; a name-section name also works.
+    #[cfg_attr(feature = "cli", arg(long, value_name = "NAME"))]
+    pub memory: Option<String>,
+
+    /// Keep the asyncify data structure and stack in a memory of their own, which asyncify
+    /// adds (32-bit, `--secondary-memory-size` pages) and exports as `asyncify_memory`, so the
+    /// program's memory is never written by unwinding.
+    #[cfg_attr(feature = "cli", arg(long))]
+    pub in_secondary_memory: bool,
+
+    /// Size in 64 KiB pages of the memory `--in-secondary-memory` adds (initial and maximum;
+    /// default 1).
+    #[cfg_attr(feature = "cli", arg(long, value_name = "PAGES"))]
+    pub secondary_memory_size: Option<u64>,
+
+    /// Import `__asyncify_state` and `__asyncify_data` from `env` instead of defining them, so
+    /// dynamically linked modules share one state (Binaryen's `asyncify-relocatable`; also
+    /// spelled `--relocatable`).
+    #[cfg_attr(feature = "cli", arg(long))]
+    pub import_globals: bool,
+
+    /// Export `__asyncify_state` and `__asyncify_data` under their names.
+    #[cfg_attr(feature = "cli", arg(long))]
+    pub export_globals: bool,
+
+    /// Treat every indirect call as able to pause, as Binaryen does, instead of only those
+    /// that can reach a function that can pause (for comparing; the narrowed result is
+    /// sound, see the book's analysis chapter).
+    #[cfg_attr(feature = "cli", arg(long))]
+    pub no_narrow_indirect: bool,
+
+    /// Assume no function from outside the module (a host function, another module's
+    /// function) is ever stored in its tables or passed to it as a reference: only its own
+    /// functions and imports can be called indirectly. Narrows calls through imported or
+    /// exported tables; wrong for dynamic linking and for hosts that add functions to the
+    /// table (Emscripten's `addFunction`).
+    #[cfg_attr(feature = "cli", arg(long))]
+    pub closed_world: bool,
 }
 
 impl Options {

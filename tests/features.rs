@@ -7,15 +7,12 @@
 //! the tests that need our transform say they are skipped).
 //!
 //! Engines: the shared wasmtime harness (`tests/support/`) wherever it can run the program.
-//! It cannot run exceptions: legacy `try` is not implemented in wasmtime, and `try_table`
-//! needs wasmtime's GC support, which needs a collector feature (`gc-null` or `gc-drc`) that
-//! the dev-dependency does not enable. So:
+//! Legacy `try` is not implemented in wasmtime, so:
 //! - legacy `try` programs run in Node.js (V8 supports legacy exception handling) with a
 //!   small host written here that drives the same protocol; `node` must be on the PATH
 //!   (set `ASYNCIFY_SKIP_NODE=1` to skip those tests);
-//! - the `try_table` test builds its own wasmtime engine with exceptions and is `#[ignore]`d
-//!   until the dev-dependency gets a collector (`cargo test --test features -- --ignored`
-//!   shows the error).
+//! - the `try_table` test builds its own wasmtime engine with exceptions enabled (they need
+//!   the dev-dependency's GC support and its `gc-drc` collector).
 
 mod support;
 
@@ -307,7 +304,9 @@ fn parse_node_output(text: &str) -> Result<NodeRun, String> {
 }
 
 /// A pause inside a legacy `try` body, with exceptions thrown and caught before the pause and
-/// after the resume, and a `rethrow` caught by a `try` whose body pauses. Runs in node.
+/// after the resume, a `rethrow` caught by a `try` whose body pauses, and an exception thrown
+/// by a callee right after it resumed, caught by the caller (whose code after the `try` must
+/// then run normally). Runs in node.
 #[test]
 fn legacy_try_pauses_with_exceptions_before_and_after() {
     let optimize_modes = ours("legacy exceptions");
@@ -338,7 +337,8 @@ fn legacy_try_pauses_with_exceptions_before_and_after() {
 
 /// The exceptions program really throws (and catches) both before the pause (odd rounds:
 /// the handler's log comes right after the round's first log) and after the resume (the
-/// handler's log comes right after the log that follows the pause), and rethrows.
+/// handler's log comes right after the log that follows the pause), rethrows, and has a
+/// resumed callee throw out of the paused call.
 #[test]
 fn legacy_exceptions_program_covers_both_throws() {
     if !node_available() {
@@ -364,6 +364,41 @@ fn legacy_exceptions_program_covers_both_throws() {
         "{:?}",
         reference.log
     );
+    // The exception thrown by the resumed callee reaches the caller's handler (300), and
+    // the caller's code after the `try` runs (301).
+    assert!(
+        reference
+            .log
+            .windows(2)
+            .any(|w| w == ["env.log_i32(300)", "env.log_i32(301)"]),
+        "{:?}",
+        reference.log
+    );
+}
+
+/// A `delegate` past the handler of a `try` whose body pauses must still skip that handler
+/// after the instrumentation wraps the delegating `try` in a guard. Runs in node.
+#[test]
+fn legacy_delegate_past_a_pausing_try() {
+    let optimize_modes = ours("legacy exceptions");
+    if optimize_modes.is_empty() || !node_available() {
+        return;
+    }
+    let program = wat_program("delegate_depth.wat");
+    for n in [1, 2] {
+        let reference = run_in_node(&program, "run", n, false)
+            .unwrap_or_else(|e| panic!("reference run failed: {e}"));
+        if n == 1 {
+            assert_eq!(reference.log, ["env.log_i32(2)"]);
+        }
+        for &optimize in &optimize_modes {
+            let wasm = transform(&program, &options(&[SLEEP_I32], optimize));
+            let run = run_in_node(&wasm, "run", n, true)
+                .unwrap_or_else(|e| panic!("[{}] {e}", name(optimize)));
+            assert_eq!(run.log, reference.log, "[{}] n={n} log", name(optimize));
+            assert_eq!(run.result, reference.result, "[{}] n={n}", name(optimize));
+        }
+    }
 }
 
 /// A minimal wasmtime driver with its own engine, for programs the shared harness's engine
@@ -460,7 +495,12 @@ mod own_engine {
                                 return Ok(r);
                             }
                             c.data_mut().pending = Some((x, r));
-                            let memory = c.get_export("memory").unwrap().into_memory().unwrap();
+                            // The program's memory, or the one asyncify added.
+                            let memory = c
+                                .get_export("memory")
+                                .or_else(|| c.get_export("asyncify_memory"))
+                                .and_then(|e| e.into_memory())
+                                .ok_or_else(|| wasmtime::Error::msg("no memory export"))?;
                             let mut header = [0u8; 8];
                             header[..4].copy_from_slice(&(DATA + 8).to_le_bytes());
                             header[4..].copy_from_slice(&(DATA + SIZE).to_le_bytes());
@@ -531,8 +571,6 @@ fn exceptions_engine() -> wasmtime::Engine {
 /// A pause inside a `try_table` body, with exceptions thrown and caught (through the catch
 /// clauses' branches) before the pause and after the resume.
 #[test]
-#[ignore = "wasmtime's dev-dependency has no GC collector feature (gc-null/gc-drc), which \
-            exceptions need; run with --ignored to see the error"]
 fn try_table_pauses_with_exceptions_before_and_after() {
     let engine = exceptions_engine();
     let program = wat_program("exceptions_try_table.wat");
@@ -555,8 +593,7 @@ fn try_table_pauses_with_exceptions_before_and_after() {
     }
 }
 
-/// The own-engine driver works (checked on the tail-call program with the harness's engine),
-/// so the ignored `try_table` test only waits for the engine.
+/// The own-engine driver works (checked on the tail-call program with the harness's engine).
 #[test]
 fn own_engine_driver_agrees_with_the_harness() {
     let program = wat_program("tail_calls.wat");
@@ -769,75 +806,119 @@ fn get_state_from_inside_wasm() {
     }
 }
 
-/// A module without a memory and an in-module runtime: the transform adds the memory.
-///
-/// This cannot work as things are: nothing can write the `{pos, end}` data structure into the
-/// added memory (the module has no memory instructions, and the memory is not exported for a
-/// host), so it reads {0, 0}, the first frame overflows it and `asyncify_stop_unwind` traps.
+/// A module without a memory and an in-module runtime: the transform adds a memory and
+/// exports it as `asyncify_memory`; the host puts the data structure there (the module has no
+/// memory instructions to do it) and the runtime works: 1 2 3. Without the data structure
+/// ({pos: 0, end: 0}) the first unwind overflows and traps.
 #[test]
-#[ignore = "bug: a memory added to a module without one cannot hold a usable data \
-            structure ({pos: 0, end: 0}); the first unwind traps. See regressions/no-memory-not-exported.wat"]
 fn no_memory_in_module_runtime() {
+    use wasmtime::{Caller, Linker, Module, Store};
     let program = wat_program("no_memory_runtime.wat");
-    for optimize in ours("an in-module runtime") {
-        let wasm = transform(&program, &options(&[], optimize));
-        let memories = wasmparser::Parser::new(0)
-            .parse_all(&wasm)
-            .filter_map(|p| match p.unwrap() {
-                wasmparser::Payload::MemorySection(r) => Some(r.count()),
-                _ => None,
-            })
-            .sum::<u32>();
-        assert_eq!(memories, 1, "[{}] a memory was added", name(optimize));
-        let log = start_function_log(&wasm).unwrap_or_else(|e| panic!("[{}] {e}", name(optimize)));
-        assert_eq!(log, prints(&[1, 2, 3]), "[{}]", name(optimize));
-    }
-}
-
-/// The part of the no-memory case that does work: the transform accepts the module, adds
-/// exactly one memory and the result validates and instantiates (the start function then
-/// traps in asyncify's check of the data structure, see the ignored test above).
-#[test]
-fn no_memory_module_gets_a_memory() {
-    let program = wat_program("no_memory_runtime.wat");
+    let run = |wasm: &[u8], set_up: bool| -> Result<Vec<i32>, String> {
+        let engine = support::host::engine();
+        let module = Module::new(engine, wasm).map_err(|e| format!("{e:?}"))?;
+        let mut linker: Linker<Vec<i32>> = Linker::new(engine);
+        linker
+            .func_wrap(
+                "spectest",
+                "print",
+                |mut c: Caller<'_, Vec<i32>>, x: i32| c.data_mut().push(x),
+            )
+            .unwrap();
+        let mut store = Store::new(engine, Vec::new());
+        let _ = store.set_fuel(u64::MAX / 2);
+        let instance = linker
+            .instantiate(&mut store, &module)
+            .map_err(|e| format!("{e:?}"))?;
+        if set_up {
+            let memory = instance
+                .get_memory(&mut store, "asyncify_memory")
+                .ok_or("no `asyncify_memory` export")?;
+            let mut header = [0u8; 8];
+            header[..4].copy_from_slice(&24u32.to_le_bytes());
+            header[4..].copy_from_slice(&1024u32.to_le_bytes());
+            memory
+                .write(&mut store, 16, &header)
+                .map_err(|e| e.to_string())?;
+        }
+        instance
+            .get_typed_func::<(), ()>(&mut store, "run")
+            .map_err(|e| e.to_string())?
+            .call(&mut store, ())
+            .map_err(|e| format!("{e:?}"))?;
+        Ok(store.into_data())
+    };
     for optimize in ours("an in-module runtime") {
         let wasm = transform(&program, &options(&[], optimize));
         let mut memories = 0;
-        let mut memory_exports = 0;
+        let mut memory_exports = Vec::new();
         for payload in wasmparser::Parser::new(0).parse_all(&wasm) {
             match payload.unwrap() {
                 wasmparser::Payload::MemorySection(r) => {
                     for m in r {
                         let m = m.unwrap();
-                        assert_eq!(m.initial, 1);
-                        assert!(!m.memory64);
+                        assert_eq!((m.initial, m.memory64), (1, false), "[{}]", name(optimize));
                         memories += 1;
                     }
                 }
                 wasmparser::Payload::ExportSection(r) => {
-                    memory_exports += r
-                        .into_iter()
-                        .filter(|e| e.as_ref().unwrap().kind == wasmparser::ExternalKind::Memory)
-                        .count();
+                    for e in r {
+                        let e = e.unwrap();
+                        if e.kind == wasmparser::ExternalKind::Memory {
+                            memory_exports.push(e.name.to_string());
+                        }
+                    }
                 }
                 _ => {}
             }
         }
-        // The added memory is exported as `asyncify_memory`, so a host can reach the buffer.
-        assert_eq!((memories, memory_exports), (1, 1), "[{}]", name(optimize));
-        match start_function_log(&wasm) {
-            Err(RunError::Trap {
-                trap: wasmtime::Trap::UnreachableCodeReached,
-                detail,
-                ..
-            }) if detail.contains("!asyncify_") => {}
+        assert_eq!(memories, 1, "[{}] one memory added", name(optimize));
+        assert_eq!(memory_exports, ["asyncify_memory"], "[{}]", name(optimize));
+        let printed = run(&wasm, true).unwrap_or_else(|e| panic!("[{}] {e}", name(optimize)));
+        assert_eq!(printed, [1, 2, 3], "[{}]", name(optimize));
+        match run(&wasm, false) {
+            Err(e) if e.contains("unreachable") && e.contains("asyncify_") => {}
             other => panic!(
-                "[{}] expected the start function to trap in asyncify's overflow check (update \
-                 this test and un-ignore `no_memory_in_module_runtime` if it works now): \
+                "[{}] without a data structure the unwind must trap in asyncify's check, got \
                  {other:?}",
                 name(optimize)
             ),
         }
+    }
+}
+
+/// A module without a memory, paused from the host: the host finds the added memory under
+/// `asyncify_memory` and runs the program equivalently to the original.
+#[test]
+fn no_memory_module_paused_by_the_host() {
+    let program = wat::parse_str(
+        r#"(module
+            (import "env" "sleep_i32" (func $sleep (param i32) (result i32)))
+            (import "env" "log_i32" (func $log (param i32)))
+            (func $step (param $x i32) (result i32)
+              (i32.add (local.get $x) (i32.and (call $sleep (local.get $x)) (i32.const 0xff))))
+            (func (export "run") (param $n i32) (result i32)
+              (local $acc i32)
+              (loop $next
+                (local.set $acc (call $step (local.get $acc)))
+                (call $log (local.get $acc))
+                (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+                (br_if $next (local.get $n)))
+              (local.get $acc)))"#,
+    )
+    .unwrap();
+    let engine = support::host::engine();
+    let reference = own_engine::run(engine, &program, "run", 5, false).unwrap();
+    for optimize in ours("a module without memory") {
+        let wasm = transform(&program, &options(&[SLEEP_I32], optimize));
+        let outcome = own_engine::run(engine, &wasm, "run", 5, true)
+            .unwrap_or_else(|e| panic!("[{}] {e}", name(optimize)));
+        assert_eq!(
+            outcome,
+            (reference.0.clone(), reference.1, 5),
+            "[{}]",
+            name(optimize)
+        );
     }
 }
 

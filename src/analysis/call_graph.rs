@@ -2,9 +2,11 @@
 //! in-module asyncify runtime API.
 //!
 //! Built once from walrus IR and then only read. Nodes are functions (imports included);
-//! edges are direct calls (`call` and `return_call`), from caller to callee.
+//! edges are direct calls (`call` and `return_call`), from caller to callee. The same walk
+//! collects what [`indirect`](super::indirect) needs to say where indirect calls can go.
 
 use crate::abi::{self, Api};
+use crate::analysis::indirect::{IndirectCalls, Scanner};
 use crate::ir;
 use crate::ir::IdMap;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -30,12 +32,16 @@ pub struct FuncFacts {
     pub tail_calls: bool,
     /// The asyncify API functions this function calls directly.
     pub api_calls: BTreeSet<Api>,
+    /// The names the function is exported under.
+    pub exports: Vec<String>,
 }
 
 /// The call graph.
 pub struct CallGraph {
     /// Facts per function, in input index order.
     pub funcs: Vec<FuncFacts>,
+    /// The indirect calls and the functions each can reach.
+    pub indirect: IndirectCalls,
     graph: DiGraph<FunctionId, ()>,
     node_of: IdMap<FunctionId, NodeIndex>,
 }
@@ -52,6 +58,7 @@ impl CallGraph {
 
         let mut funcs = Vec::with_capacity(order.len());
         let mut edges = Vec::new();
+        let mut scanner = Scanner::new(module);
         for (index, &id) in order.iter().enumerate() {
             let func = module.funcs.get(id);
             let name = func.name.clone().unwrap_or_else(|| index.to_string());
@@ -64,6 +71,7 @@ impl CallGraph {
                 indirect_calls: 0,
                 tail_calls: false,
                 api_calls: BTreeSet::new(),
+                exports: Vec::new(),
             };
             match &func.kind {
                 FunctionKind::Import(import) => {
@@ -76,7 +84,9 @@ impl CallGraph {
                 FunctionKind::Local(local) => {
                     let mut callees = BTreeSet::new();
                     for seq in ir::seqs_pre_order(local) {
-                        for (instr, _) in local.block(seq).instrs.iter() {
+                        let instrs = &local.block(seq).instrs;
+                        for (at, (instr, _)) in instrs.iter().enumerate() {
+                            scanner.instr(index, instrs, at);
                             if let Some(callee) = ir::direct_callee(instr) {
                                 callees.insert(callee);
                             }
@@ -94,12 +104,18 @@ impl CallGraph {
             }
             funcs.push(facts);
         }
+        for export in module.exports.iter() {
+            if let walrus::ExportItem::Function(f) = export.item {
+                funcs[node_of[&f].index()].exports.push(export.name.clone());
+            }
+        }
         for (from, to) in edges {
             graph.add_edge(from, to, ());
         }
 
         let mut call_graph = CallGraph {
             funcs,
+            indirect: scanner.finish(module, order),
             graph,
             node_of,
         };
@@ -123,6 +139,12 @@ impl CallGraph {
     /// Position of `id` in [`CallGraph::funcs`] (its input index).
     pub fn position(&self, id: FunctionId) -> usize {
         self.node_of[&id].index()
+    }
+
+    /// Position of `id` in [`CallGraph::funcs`], if it is a function of the input (not one
+    /// asyncify added).
+    pub fn try_position(&self, id: FunctionId) -> Option<usize> {
+        self.node_of.get(&id).map(|n| n.index())
     }
 
     /// The functions `id` calls directly.

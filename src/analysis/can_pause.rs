@@ -6,24 +6,32 @@
 //!    there is no list and `--ignore-imports` is not given. `asyncify.start_unwind` and
 //!    `asyncify.stop_rewind` always can.
 //! 2. A defined function can pause if it calls `asyncify.start_unwind`/`stop_rewind` (it is
-//!    then *runtime* code: not instrumented itself, but its callers are), or if it contains
-//!    an indirect call and indirect calls are not ignored. A function calling
+//!    then *runtime* code: not instrumented itself, but its callers are), or, with
+//!    `--no-narrow-indirect` (Binaryen's rule), if it contains an indirect call and indirect
+//!    calls are not ignored. A function calling
 //!    `asyncify.stop_unwind`/`start_rewind` is the other half of the runtime: it never
 //!    pauses and is never instrumented. (`asyncify.get_state` changes nothing.)
 //! 3. The remove-list clears functions; with `--propagate-add-list` the add-list sets them.
 //! 4. Propagation: a caller of a function that can pause can pause, unless it is in the
-//!    remove-list or is runtime code that stops unwinds.
+//!    remove-list or is runtime code that stops unwinds. Unless indirect calls are ignored
+//!    or narrowing is off, an indirect call counts as a call to each function it can reach
+//!    (see [`indirect`](super::indirect)): a function with an indirect call that can reach a
+//!    pausing function can pause. Calls that can reach functions from outside the module
+//!    pause from the start if the host can pause (some import can) and `--closed-world` is
+//!    not given.
 //! 5. The only-list then decides alone for every defined function; otherwise the add-list
 //!    (without propagation) adds its functions.
 //!
 //! A function is instrumented if it can pause and is not runtime code. Indirect calls are
-//! pause points in instrumented functions unless `--ignore-indirect` is given, except in
-//! functions named by the add- or only-list.
+//! pause points in an instrumented function if one of them can reach a function that can
+//! pause (without narrowing: always), never with `--ignore-indirect`, and always in functions
+//! named by the add- or only-list.
 
 use crate::Diagnostic;
 use crate::Level;
 use crate::abi::Api;
 use crate::analysis::call_graph::CallGraph;
+use crate::analysis::indirect::IndirectCalls;
 use crate::error::{Error, ErrorKind, Result};
 use crate::list::{NameList, suggest};
 use crate::options::Options;
@@ -39,14 +47,32 @@ pub enum Reason {
     ApiImport,
     /// Runtime code that starts unwinds or stops rewinds.
     CallsApi(Api),
-    /// Contains an indirect call, and indirect calls may pause.
+    /// Contains an indirect call, and indirect calls may pause (Binaryen's rule, used with
+    /// `--no-narrow-indirect`).
     IndirectCall,
+    /// Contains an indirect call of this class (index into [`IndirectCalls::classes`]) that
+    /// can reach a function that can pause.
+    CallsIndirect {
+        /// The class of the call.
+        class: usize,
+        /// What it reaches that can pause.
+        via: Target,
+    },
     /// Calls a function that can pause.
     Calls(FunctionId),
     /// Named in the add-list.
     AddList,
     /// Named in the only-list.
     OnlyList,
+}
+
+/// Something an indirect call can reach.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A function of the module (or an import), by input index.
+    Function(usize),
+    /// A function from outside the module, stored in a shared table or passed in.
+    Foreign,
 }
 
 /// The part a function plays in an in-module runtime.
@@ -77,6 +103,22 @@ pub struct Instrumentation {
     pub indirect_can_pause: bool,
     /// Whether each function is an import (never instrumented).
     pub imported: Vec<bool>,
+    /// Whether each function is in the remove-list.
+    pub removed: Vec<bool>,
+    /// Whether the only-list decided.
+    pub only_list: bool,
+    /// Whether indirect calls are decided by what they can reach (no `--no-narrow-indirect`).
+    pub narrowing: bool,
+    /// Whether the host can pause: some import can (so may functions from outside).
+    pub host_can_pause: bool,
+    /// Whether functions from outside the module count as pausing (the host can pause and
+    /// `--closed-world` is not given).
+    pub foreign_pauses: bool,
+    /// Per indirect-call class: whether a call of it can reach something that can pause
+    /// (after the lists), and what.
+    pub class_pauses: Vec<Option<Target>>,
+    /// Per function: whether its indirect calls are pause points (if it is instrumented).
+    pub indirect_pause_points: Vec<bool>,
 }
 
 impl Instrumentation {
@@ -87,7 +129,7 @@ impl Instrumentation {
 
     /// Whether indirect calls are pause points inside the function at `index`.
     pub fn indirect_pauses_in(&self, index: usize) -> bool {
-        self.indirect_can_pause || self.from_list[index]
+        self.indirect_pause_points[index]
     }
 }
 
@@ -125,6 +167,8 @@ pub fn analyze(
     let mut from_list = vec![false; n];
     let mut in_remove = vec![false; n];
     let indirect_can_pause = !options.ignore_indirect;
+    let narrowing = !options.no_narrow_indirect;
+    let indirect = &graph.indirect;
 
     // 1 and 2: the initial scan.
     for (i, f) in graph.funcs.iter().enumerate() {
@@ -166,7 +210,7 @@ pub fn analyze(
             can_pause[i] = true;
             reasons[i] = Some(Reason::CallsApi(api));
             roles[i] = Role::PauseRuntime;
-        } else if f.indirect_calls > 0 && indirect_can_pause {
+        } else if f.indirect_calls > 0 && indirect_can_pause && !narrowing {
             can_pause[i] = true;
             reasons[i] = Some(Reason::IndirectCall);
         }
@@ -187,6 +231,13 @@ pub fn analyze(
             ));
         }
     }
+
+    // Host code can pause if an import can (without a list: unless imports are ignored).
+    let host_can_pause = match &imports {
+        Some(_) => reasons.contains(&Some(Reason::Import)),
+        None => !options.ignore_imports,
+    };
+    let foreign_pauses = host_can_pause && !options.closed_world;
 
     // 3: the remove-list, then (when propagating) the add-list.
     for (i, f) in graph.funcs.iter().enumerate() {
@@ -230,26 +281,92 @@ pub fn analyze(
         apply_add_list(&mut can_pause, &mut reasons, &mut from_list, &mut verbose)?;
     }
 
-    // 4: propagate to callers, breadth first from every function that can pause.
+    // 4: propagate to callers, breadth first from every function that can pause (so each
+    // reason is a shortest path to where a pause starts). With narrowing, an indirect call
+    // is a call to every function its class can reach; classes that can reach functions
+    // from outside the module start out pausing if those can pause.
+    let narrow = narrowing && indirect_can_pause;
+    let mut class_reached: Vec<Option<Target>> = vec![None; indirect.classes.len()];
     let mut queue: VecDeque<usize> = (0..n).filter(|&i| can_pause[i]).collect();
+    let mark = |c: usize,
+                reason: Reason,
+                can_pause: &mut [bool],
+                reasons: &mut [Option<Reason>],
+                verbose: &mut Vec<String>,
+                queue: &mut VecDeque<usize>| {
+        if can_pause[c] || in_remove[c] || roles[c] == Role::Scheduler {
+            return;
+        }
+        can_pause[c] = true;
+        reasons[c] = Some(reason);
+        verbose.push(format!(
+            "{} can change the state due to {}",
+            graph.funcs[c].name,
+            describe_reason(graph, &reason)
+        ));
+        queue.push_back(c);
+    };
+    if narrow && foreign_pauses {
+        for (class, facts) in indirect.classes.iter().enumerate() {
+            if facts.foreign {
+                class_reached[class] = Some(Target::Foreign);
+                for &caller in &facts.callers {
+                    let reason = Reason::CallsIndirect {
+                        class,
+                        via: Target::Foreign,
+                    };
+                    mark(
+                        caller,
+                        reason,
+                        &mut can_pause,
+                        &mut reasons,
+                        &mut verbose,
+                        &mut queue,
+                    );
+                }
+            }
+        }
+    }
     while let Some(i) = queue.pop_front() {
         let callee = graph.funcs[i].id;
-        if graph.funcs[i].api.is_some() {
-            // Calls to the API imports were accounted for in the scan.
+        // Direct calls to the API imports were accounted for in the scan (their callers are
+        // runtime code); an indirect call that can reach one is a pause like any other.
+        let callers = graph
+            .callers(callee)
+            .filter(|_| graph.funcs[i].api.is_none());
+        for caller in callers {
+            let c = graph.position(caller);
+            mark(
+                c,
+                Reason::Calls(callee),
+                &mut can_pause,
+                &mut reasons,
+                &mut verbose,
+                &mut queue,
+            );
+        }
+        if !narrow {
             continue;
         }
-        for caller in graph.callers(callee) {
-            let c = graph.position(caller);
-            if can_pause[c] || in_remove[c] || roles[c] == Role::Scheduler {
+        for &class in &indirect.target_of[i] {
+            if class_reached[class].is_some() {
                 continue;
             }
-            can_pause[c] = true;
-            reasons[c] = Some(Reason::Calls(callee));
-            verbose.push(format!(
-                "{} can change the state due to {}",
-                graph.funcs[c].name, graph.funcs[i].name
-            ));
-            queue.push_back(c);
+            class_reached[class] = Some(Target::Function(i));
+            for &caller in &indirect.classes[class].callers {
+                let reason = Reason::CallsIndirect {
+                    class,
+                    via: Target::Function(i),
+                };
+                mark(
+                    caller,
+                    reason,
+                    &mut can_pause,
+                    &mut reasons,
+                    &mut verbose,
+                    &mut queue,
+                );
+            }
         }
     }
 
@@ -273,6 +390,59 @@ pub fn analyze(
         apply_add_list(&mut can_pause, &mut reasons, &mut from_list, &mut verbose)?;
     }
 
+    // Which indirect calls are pause points, now that the lists have been applied.
+    let class_pauses: Vec<Option<Target>> = indirect
+        .classes
+        .iter()
+        .map(|class| {
+            if class.foreign && foreign_pauses {
+                Some(Target::Foreign)
+            } else {
+                class
+                    .targets
+                    .iter()
+                    .find(|&&t| can_pause[t])
+                    .map(|&t| Target::Function(t))
+            }
+        })
+        .collect();
+    let indirect_pause_points: Vec<bool> = (0..n)
+        .map(|i| {
+            from_list[i]
+                || (indirect_can_pause
+                    && (!narrowing
+                        || indirect.sites[i]
+                            .iter()
+                            .any(|s| class_pauses[s.class].is_some())))
+        })
+        .collect();
+    if narrow {
+        // Say which indirect calls were found not to pause, once per function and class.
+        for (i, sites) in indirect.sites.iter().enumerate() {
+            let mut seen = Vec::new();
+            for site in sites {
+                if class_pauses[site.class].is_some() || seen.contains(&site.class) {
+                    continue;
+                }
+                seen.push(site.class);
+                let class = &indirect.classes[site.class];
+                verbose.push(format!(
+                    "{}'s {} cannot change the state: {}",
+                    graph.funcs[i].name,
+                    indirect.describe_class(site.class),
+                    match class.targets.len() {
+                        0 if class.foreign => "it only reaches functions from outside the module, \
+                                               which cannot"
+                            .to_string(),
+                        0 => "it reaches no function".to_string(),
+                        1 => "the only function it reaches cannot".to_string(),
+                        k => format!("none of the {k} functions it reaches can"),
+                    }
+                ));
+            }
+        }
+    }
+
     // Warnings for entries that matched nothing, with the closest name as a hint.
     let function_names = || {
         graph
@@ -283,12 +453,24 @@ pub fn analyze(
     };
     for list in [&add, &remove, &only] {
         for entry in list.unmatched() {
-            diagnostics.push(unmatched_warning(
-                list.flag(),
-                entry,
-                "function",
-                function_names(),
-            ));
+            // Lists name functions by their name-section name; an export name is a common
+            // mistake (Emscripten exports `_main` for `main`, minified builds `a`, `b`, ...).
+            let exported = graph
+                .funcs
+                .iter()
+                .find(|f| f.import.is_none() && f.exports.iter().any(|e| e == entry));
+            diagnostics.push(match exported {
+                Some(f) => Diagnostic {
+                    level: Level::Warning,
+                    message: format!(
+                        "{} entry `{entry}` matches no function; `{entry}` is an export name: \
+                         lists name the function, `{}`",
+                        list.flag(),
+                        f.name
+                    ),
+                },
+                None => unmatched_warning(list.flag(), entry, "function", function_names()),
+            });
         }
     }
     if let Some(list) = &imports {
@@ -323,7 +505,33 @@ pub fn analyze(
         from_list,
         indirect_can_pause,
         imported: graph.funcs.iter().map(|f| f.import.is_some()).collect(),
+        removed: in_remove,
+        only_list: !only.is_empty(),
+        narrowing,
+        host_can_pause,
+        foreign_pauses,
+        class_pauses,
+        indirect_pause_points,
     })
+}
+
+/// The end of a `--verbose` line "X can change the state due to ...".
+fn describe_reason(graph: &CallGraph, reason: &Reason) -> String {
+    let indirect: &IndirectCalls = &graph.indirect;
+    match *reason {
+        Reason::Calls(callee) => graph.facts(callee).name.clone(),
+        Reason::CallsIndirect { class, via } => {
+            let through = indirect.describe_class(class);
+            match via {
+                Target::Function(t) => format!("{} (through {through})", graph.funcs[t].name),
+                Target::Foreign => format!(
+                    "functions from outside the module (through {through}, {})",
+                    indirect.describe_source(class)
+                ),
+            }
+        }
+        _ => "initial scan".to_string(),
+    }
 }
 
 fn unmatched_warning<'a>(
@@ -350,10 +558,11 @@ fn check_lists_name_functions(graph: &CallGraph, lists: &[&NameList]) -> Result<
             if entry.contains('*') {
                 continue;
             }
-            let names_import = graph
-                .funcs
-                .iter()
-                .any(|f| f.import.is_some() && f.name == *entry);
+            let names_import = graph.funcs.iter().any(|f| {
+                f.import
+                    .as_ref()
+                    .is_some_and(|(m, b)| f.name == *entry || format!("{m}.{b}") == *entry)
+            });
             let names_function = graph
                 .funcs
                 .iter()

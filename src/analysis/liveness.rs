@@ -194,10 +194,23 @@ impl<'a> Solver<'a> {
             Some((args, false)) if !self.all_reads => args.clone(),
             _ => 0..0,
         };
+        // The live set at the pause point itself leaves those reads out, but the set flowing
+        // back does not: a rewind that resumes an earlier pause runs this call normally.
+        // Only simple instructions (pushes, `local.*`) come before the call in a site.
+        let mut at_pause: Option<BitSet> = None;
         let instrs = &func.block(seq).instrs;
         for (position, (instr, _)) in instrs.iter().enumerate().rev() {
             if ignored_args.contains(&position) {
-                continue;
+                at_pause.get_or_insert_with(|| live.clone());
+            } else if let Some(set) = at_pause.as_mut() {
+                match instr {
+                    Instr::LocalGet(g) => set.insert(self.dense[&g.local]),
+                    Instr::LocalSet(walrus::ir::LocalSet { local })
+                    | Instr::LocalTee(walrus::ir::LocalTee { local }) => {
+                        set.remove(self.dense[local])
+                    }
+                    _ => {}
+                }
             }
             let copied_from = |position: usize| match position.checked_sub(1).map(|p| &instrs[p].0)
             {
@@ -326,7 +339,8 @@ impl<'a> Solver<'a> {
             }
         }
         if self.sites.contains_key(&seq) {
-            self.at_site.insert(seq, live.clone());
+            self.at_site
+                .insert(seq, at_pause.unwrap_or_else(|| live.clone()));
         }
         live
     }

@@ -18,6 +18,8 @@ use wasmparser::{
 pub struct StackTypeOracle<'a> {
     bodies: IdMap<u32, (FuncToValidate<ValidatorResources>, FunctionBody<'a>)>,
     types: &'a [TypeId],
+    /// The validator reports concrete types by canonical id: the module index of each.
+    canonical: std::collections::HashMap<wasmparser::types::CoreTypeId, u32>,
 }
 
 impl<'a> StackTypeOracle<'a> {
@@ -30,12 +32,21 @@ impl<'a> StackTypeOracle<'a> {
     ) -> Result<StackTypeOracle<'a>> {
         let mut validator = Validator::new_with_features(WasmFeatures::all());
         let mut bodies = IdMap::default();
+        let mut canonical = std::collections::HashMap::new();
         for payload in Parser::new(0).parse_all(wasm) {
             let payload = payload.map_err(|e| Error::parse(e.to_string()))?;
-            match validator
+            let valid = validator
                 .payload(&payload)
-                .map_err(|e| Error::parse(e.to_string()))?
+                .map_err(|e| Error::parse(e.to_string()))?;
+            if let (Payload::CodeSectionStart { .. }, Some(types)) = (&payload, validator.types(0))
             {
+                for i in 0..types.core_type_count_in_module() {
+                    canonical
+                        .entry(types.core_type_at_in_module(i))
+                        .or_insert(i);
+                }
+            }
+            match valid {
                 ValidPayload::Func(func, body) if wanted(func.index) => {
                     bodies.insert(func.index, (func, body));
                 }
@@ -46,7 +57,11 @@ impl<'a> StackTypeOracle<'a> {
                 break;
             }
         }
-        Ok(StackTypeOracle { bodies, types })
+        Ok(StackTypeOracle {
+            bodies,
+            types,
+            canonical,
+        })
     }
 
     /// For the function at input index `func_index`, the operand-stack types of the
@@ -136,9 +151,15 @@ impl<'a> StackTypeOracle<'a> {
                 }
             }),
             wasmparser::HeapType::Concrete(idx) | wasmparser::HeapType::Exact(idx) => {
-                let index = idx.as_module_index().ok_or_else(|| {
-                    Error::unsupported("rec-group-relative type references are not supported")
-                })?;
+                let index = idx
+                    .as_module_index()
+                    .or_else(|| {
+                        let id = idx.as_core_type_id()?;
+                        self.canonical.get(&id).copied()
+                    })
+                    .ok_or_else(|| {
+                        Error::unsupported("rec-group-relative type references are not supported")
+                    })?;
                 HeapType::Concrete(self.types[index as usize])
             }
             other => {

@@ -78,6 +78,24 @@ struct Cli {
           value_parser = parse_optimize_level)]
     optimize: Option<u8>,
 
+    /// Print why the function NAME is (or is not) instrumented, its pause points and frame,
+    /// and the asyncify stack a pause under it needs, to standard output.
+    ///
+    /// NAME is a function's name (as the lists take it), an import's `module.base`, or an
+    /// export name; the flag may be given several times. With `--explain` the module is
+    /// written only if `-o` is given.
+    #[arg(long, value_name = "NAME")]
+    explain: Vec<String>,
+
+    /// Write a JSON report to FILE: every instrumented function with its reason, pause
+    /// points, saved locals and frame bytes, every indirect call and what it can reach, the
+    /// asyncify stack bound of each export, and totals.
+    ///
+    /// FILE is replaced atomically, like `-o`; `-` prints the report to standard output.
+    /// The format is documented in the book.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+
     #[command(flatten, next_help_heading = "Transform options")]
     options: Options,
 }
@@ -118,7 +136,31 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli) -> Result<(), Error> {
-    if cli.output.is_none() && !cli.wat && std::io::stdout().is_terminal() {
+    let explaining = !cli.explain.is_empty();
+    let report_to_stdout = cli.report.as_deref() == Some(Path::new("-"));
+    if explaining && report_to_stdout {
+        return Err(Error::new(
+            ErrorKind::BadOptions,
+            "`--explain` and `--report -` both print to standard output; write the report to a \
+             file",
+        ));
+    }
+    let stdout_taken = explaining || report_to_stdout;
+    if stdout_taken && cli.output.is_none() && cli.wat {
+        let flag = if explaining {
+            "--explain"
+        } else {
+            "--report -"
+        };
+        return Err(Error::new(
+            ErrorKind::BadOptions,
+            format!(
+                "`{flag}` prints to standard output, so the module cannot go there too; write \
+                 it with `-o FILE`"
+            ),
+        ));
+    }
+    if !stdout_taken && cli.output.is_none() && !cli.wat && std::io::stdout().is_terminal() {
         return Err(Error::new(
             ErrorKind::BadOptions,
             "refusing to write binary wasm to a terminal; pass `-o FILE` or `-t`",
@@ -136,6 +178,11 @@ fn run(cli: &Cli) -> Result<(), Error> {
     };
     let (wasm, text_warning) = asyncify::input::to_binary(&input, Some(path))?;
     let output = asyncify::transform(&wasm, &options)?;
+    let explanations = cli
+        .explain
+        .iter()
+        .map(|name| output.analysis.explain(name))
+        .collect::<Result<Vec<String>, Error>>()?;
 
     let mut stderr = std::io::stderr().lock();
     if let Some(warning) = text_warning {
@@ -162,16 +209,33 @@ fn run(cli: &Cli) -> Result<(), Error> {
     } else {
         Cow::Borrowed(&output.wasm)
     };
-    match &cli.output {
-        Some(path) => write_output_file(path, &bytes),
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(&bytes)
-                .and_then(|()| stdout.flush())
-                .map_err(|e| io_error(e, "failed to write to standard output".into()))
+    // The report file first, so that a run that cannot write it writes no module either.
+    match &cli.report {
+        Some(path) if !report_to_stdout => {
+            write_output_file(path, output.analysis.to_json().as_bytes())?;
         }
+        _ => {}
     }
+    match &cli.output {
+        Some(path) => write_output_file(path, &bytes)?,
+        None if stdout_taken => {}
+        None => write_stdout(&bytes)?,
+    }
+    if report_to_stdout {
+        write_stdout(output.analysis.to_json().as_bytes())?;
+    }
+    if explaining {
+        write_stdout(explanations.join("\n").as_bytes())?;
+    }
+    Ok(())
+}
+
+fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(bytes)
+        .and_then(|()| stdout.flush())
+        .map_err(|e| io_error(e, "failed to write to standard output".into()))
 }
 
 /// Print an error and its causes, one per line.
@@ -303,6 +367,7 @@ fn create_temp_file(
 /// - wasm-opt's feature flags and `-g` are dropped: we accept every feature we can handle and
 ///   always keep names.
 /// - A bare `-O` becomes `-O2` (clap would otherwise take the next argument as its level).
+/// - `--relocatable` becomes `--import-globals`.
 /// - Other wasm-opt passes and optimizer options are refused with an explanation.
 ///
 /// Arguments after `--`, values of our own flags and anything not starting with `-` pass
@@ -338,8 +403,8 @@ mod compat {
         List(&'static str),
         /// A switch: `--flag` (a value, if given, is ignored, as Binaryen does).
         Switch(&'static str),
-        /// Not supported yet; the text says what the argument would do.
-        NotYet(&'static str),
+        /// A single value: `--flag=VALUE`; the text says what the value is.
+        Value(&'static str, &'static str),
     }
 
     /// Every asyncify pass argument Binaryen has, by name without `asyncify-`.
@@ -357,19 +422,17 @@ mod compat {
         ("whitelist", PassArg::List("--only-list")),
         (
             "memory",
-            PassArg::NotYet("choosing the memory that holds the asyncify data"),
+            PassArg::Value("--memory", "the memory's export name"),
         ),
-        (
-            "relocatable",
-            PassArg::NotYet("importing the asyncify globals for dynamic linking"),
-        ),
+        ("relocatable", PassArg::Switch("--import-globals")),
+        ("export-globals", PassArg::Switch("--export-globals")),
         (
             "in-secondary-memory",
-            PassArg::NotYet("keeping the asyncify data in a memory of its own"),
+            PassArg::Switch("--in-secondary-memory"),
         ),
         (
             "secondary-memory-size",
-            PassArg::NotYet("keeping the asyncify data in a memory of its own"),
+            PassArg::Value("--secondary-memory-size", "a number of pages"),
         ),
     ];
 
@@ -425,7 +488,7 @@ mod compat {
     /// names without `--`; single-dash abbreviations with their dash.
     #[rustfmt::skip]
     const WASM_OPT_OPTIONS: &[&str] = &[
-        "always-inline-max-function-size", "-aimfs", "closed-world", "-cw", "converge", "-c",
+        "always-inline-max-function-size", "-aimfs", "converge", "-c",
         "fast-math", "-ffm", "flexible-inline-max-function-size", "-fimfs",
         "ignore-implicit-traps", "-iit", "inline-functions-with-loops", "-ifwl",
         "input-source-map", "-ism", "low-memory-unused", "-lmu",
@@ -494,6 +557,11 @@ mod compat {
                 "--asyncify" | "-g" | "--debuginfo" => {}
                 _ if is_feature_flag(text) => {}
                 "-O" => out.args.push("-O2".into()),
+                // Binaryen's name for it; not a clap alias, which clap would suggest for
+                // every mistyped flag that looks remotely like it.
+                "--relocatable" => out.args.push("--import-globals".into()),
+                // wasm-opt's abbreviation of `--closed-world`, which means the same here.
+                "-cw" => out.args.push("--closed-world".into()),
                 "--pass-arg" | "-pa" => {
                     let value = args.next().ok_or_else(|| {
                         Refusal::new(
@@ -566,12 +634,17 @@ mod compat {
                 }
             },
             PassArg::Switch(flag) => out.args.push(flag.into()),
-            PassArg::NotYet(what) => {
-                return Err(Refusal::new(
-                    ErrorKind::InvalidValue,
-                    format!("`{key}` ({what}) is not supported yet"),
-                ));
-            }
+            PassArg::Value(flag, what) => match value {
+                Some(value) if !value.trim().is_empty() => {
+                    out.args.push(format!("{flag}={}", value.trim()).into());
+                }
+                _ => {
+                    return Err(Refusal::new(
+                        ErrorKind::InvalidValue,
+                        format!("`{key}` needs a value ({what}): `--pass-arg={key}@VALUE`"),
+                    ));
+                }
+            },
         }
         Ok(())
     }
@@ -742,6 +815,36 @@ mod tests {
             "in.wasm",
         ]);
         assert_eq!(o.only_list, strings(&["f", "g"]));
+
+        let o = options(&[
+            "in.wasm",
+            "--pass-arg=asyncify-memory@heap",
+            "--pass-arg=asyncify-relocatable",
+            "--pass-arg=asyncify-export-globals",
+            "--pass-arg=asyncify-in-secondary-memory",
+            "--pass-arg=asyncify-secondary-memory-size@3",
+        ]);
+        assert_eq!(o.memory.as_deref(), Some("heap"));
+        assert!(o.import_globals && o.export_globals && o.in_secondary_memory);
+        assert_eq!(o.secondary_memory_size, Some(3));
+    }
+
+    #[test]
+    fn memory_and_globals_flags() {
+        let o = options(&[
+            "in.wasm",
+            "--memory",
+            "heap",
+            "--relocatable",
+            "--export-globals",
+            "--in-secondary-memory",
+            "--secondary-memory-size=2",
+        ]);
+        assert_eq!(o.memory.as_deref(), Some("heap"));
+        assert!(o.import_globals && o.export_globals && o.in_secondary_memory);
+        assert_eq!(o.secondary_memory_size, Some(2));
+        assert!(options(&["in.wasm", "--import-globals"]).import_globals);
+        assert!(refusal(&["in.wasm", "--secondary-memory-size=x"]).contains("invalid value"));
     }
 
     #[test]
@@ -771,14 +874,9 @@ mod tests {
         assert!(refusal(&["in.wasm", "--pass-arg=asyncify-imports"]).contains("needs a list"));
         assert!(refusal(&["in.wasm", "--pass-arg=asyncify-addlist@ "]).contains("needs a list"));
         assert!(refusal(&["in.wasm", "--pass-arg"]).contains("needs a value"));
-        for name in [
-            "memory@m",
-            "relocatable",
-            "in-secondary-memory",
-            "secondary-memory-size@2",
-        ] {
+        for name in ["memory", "secondary-memory-size@"] {
             let message = refusal(&["in.wasm", &format!("--pass-arg=asyncify-{name}")]);
-            assert!(message.ends_with("is not supported yet"), "{message}");
+            assert!(message.contains("needs a value"), "{message}");
         }
     }
 

@@ -20,10 +20,22 @@
 //! ```
 //!
 //! Tail calls leave the frame before the callee runs, so there is nothing to check after them.
+//!
+//! Instrumented functions get the other half ([`run_instrumented`], before the flow pass):
+//! after every call that is *not* a pause point (a callee that cannot pause, an indirect call
+//! with `--ignore-indirect`), the state must still be normal. If an unwind started in there,
+//! the function would carry on as if the call had returned, because it only checks for an
+//! unwind after pause points: the pause could not be resumed.
+//!
+//! ```wat
+//! ;; in an instrumented function; $log cannot pause
+//! (call $log (local.get $x))
+//! (if (global.get $__asyncify_state) (then unreachable))
+//! ```
 
 use crate::ir::{binop, global_get, if_else, local_get, local_set, new_seq};
 use walrus::ir::{BinaryOp, Instr, InstrLocId, Unreachable};
-use walrus::{GlobalId, LocalFunction, ModuleLocals, ValType};
+use walrus::{FunctionId, GlobalId, LocalFunction, ModuleLocals, ValType};
 
 /// Add the checks to one function that is not instrumented.
 pub fn run(func: &mut LocalFunction, locals: &mut ModuleLocals, state: GlobalId) {
@@ -55,4 +67,37 @@ pub fn run(func: &mut LocalFunction, locals: &mut ModuleLocals, state: GlobalId)
     func.block_mut(entry)
         .instrs
         .splice(0..0, [global_get(state), local_set(old)]);
+}
+
+/// Add the checks to a function that will be instrumented: trap if the state is not normal
+/// after a call that is not a pause point. `call_pauses` says whether a direct call to a
+/// function is a pause point, `indirect_pauses` whether indirect calls are.
+pub fn run_instrumented(
+    func: &mut LocalFunction,
+    state: GlobalId,
+    call_pauses: &dyn Fn(FunctionId) -> bool,
+    indirect_pauses: bool,
+) {
+    for seq in crate::ir::seqs_pre_order(func) {
+        let checked = |instr: &Instr| match instr {
+            Instr::Call(c) => !call_pauses(c.func),
+            Instr::CallIndirect(_) | Instr::CallRef(_) => !indirect_pauses,
+            _ => false,
+        };
+        if !func.block(seq).instrs.iter().any(|(i, _)| checked(i)) {
+            continue;
+        }
+        let instrs = std::mem::take(&mut func.block_mut(seq).instrs);
+        let mut out = Vec::with_capacity(instrs.len() + 4);
+        for (instr, loc) in instrs {
+            let check = checked(&instr);
+            out.push((instr, loc));
+            if check {
+                let trap = new_seq(func, vec![(Unreachable {}.into(), InstrLocId::default())]);
+                let fine = new_seq(func, Vec::new());
+                out.extend([global_get(state), if_else(trap, fine)]);
+            }
+        }
+        func.block_mut(seq).instrs = out;
+    }
 }

@@ -272,6 +272,7 @@ pub fn run(
         normal_only: IdSet::default(),
         nullable_temps: IdSet::default(),
         temp_count: 0,
+        in_try: 0,
     };
     // Nothing comes after the body: a rewind never runs past its end.
     flow.transform_seq(func, body, &[], None, false)?;
@@ -326,6 +327,8 @@ struct Flow<'a, 'b> {
     /// `ref.as_non_null`.
     nullable_temps: IdSet<LocalId>,
     temp_count: u32,
+    /// How many `try`/`try_table` bodies enclose the code being transformed.
+    in_try: u32,
 }
 
 type Instrs = Vec<(Instr, InstrLocId)>;
@@ -600,7 +603,11 @@ impl Flow<'_, '_> {
                     for &p in &ins {
                         self.get(&mut out, p);
                     }
-                    let results = self.transform_seq(func, seq, &ins, None, later)?;
+                    let is_try = matches!(instr, Instr::TryTable(_) | Instr::Try(_));
+                    self.in_try += u32::from(is_try);
+                    let results = self.transform_seq(func, seq, &ins, None, later);
+                    self.in_try -= u32::from(is_try);
+                    let results = results?;
                     out.push((instr, loc));
                     for &r in results.iter().rev() {
                         out.push(set(r));
@@ -718,7 +725,13 @@ impl Flow<'_, '_> {
         let index = self.next_index;
         self.next_index += 1;
         let args_matter = self.args_matter(&call.0);
-        let mut body: Instrs = Vec::with_capacity(below.len() + args.len() + remat.len() + 8);
+        let mut body: Instrs = Vec::with_capacity(below.len() + args.len() + remat.len() + 10);
+        if self.in_try > 0 {
+            // A rewind ends inside this call. If the callee then throws and a handler in this
+            // function catches it, the code after the call that resets `resume` never runs:
+            // reset it before the call instead (the callee does not read it).
+            body.extend([i32_const(0), set(self.resume)]);
+        }
         for slot in below {
             self.push_slot(&mut body, slot);
         }

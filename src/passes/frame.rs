@@ -5,6 +5,12 @@
 //! natural size and accessed with 4-byte alignment. The locals come in a fixed order
 //! (parameters first, then the others in creation order).
 //!
+//! References (which Binaryen refuses) take 4 bytes: the index of a slot in a table of
+//! their type that holds the reference from the unwind to the rewind, or -1 for null. The
+//! slots are taken and released by helper functions; see [`crate::passes::ref_stack`] for
+//! the design (several coroutines paused at once, rewound in any order). A non-nullable
+//! reference is restored with `ref.as_non_null`.
+//!
 //! ```wat
 //! ;; before (from the flow pass; $x is live at the pause)
 //! (func $f (param $x i32) (result i32)
@@ -32,10 +38,12 @@ use crate::abi::{self, PointerWidth};
 use crate::error::{Error, Result};
 use crate::ir::{binop, i32_const, if_else, local_get as get, local_set as set, new_seq};
 use crate::passes::flow::FlowResult;
+use crate::passes::ref_stack::{self, RefStacks, Saved};
 use walrus::ir::{
-    BinaryOp, Const, Instr, InstrLocId, Load, LoadKind, LocalTee, MemArg, Store, StoreKind, Value,
+    BinaryOp, Const, Instr, InstrLocId, Load, LoadKind, LocalTee, MemArg, RefAsNonNull, RefNull,
+    Store, StoreKind, Value,
 };
-use walrus::{GlobalId, LocalFunction, LocalId, MemoryId, ModuleLocals, ValType};
+use walrus::{GlobalId, LocalFunction, LocalId, MemoryId, ModuleLocals, RefType, ValType};
 
 /// Where the asyncify stack lives.
 #[derive(Clone, Copy, Debug)]
@@ -56,34 +64,41 @@ pub struct StackPlace {
 }
 
 /// Add the prologue and epilogue to an instrumented function. `saved` are the locals to keep
-/// across a pause, in frame order. Returns the frame size in bytes (call index included).
+/// across a pause, in frame order; `refs` has a side stack for every reference type among
+/// them ([`ref_types`]). Returns the frame size in bytes (call index included).
 pub fn run(
     func: &mut LocalFunction,
     locals: &ModuleLocals,
     flow: &FlowResult,
     saved: &[LocalId],
     place: StackPlace,
+    refs: &RefStacks,
 ) -> Result<u32> {
     let frame = flow.frame;
 
-    // Offsets of the saved locals after the call index.
+    // Where each saved local goes after the call index.
     let mut layout = Vec::with_capacity(saved.len());
     let mut size = abi::CALL_INDEX_BYTES;
     for &local in saved {
         let ty = locals.get(local).ty();
-        let bytes = abi::saved_size(ty).ok_or_else(|| {
-            let name = locals
-                .get(local)
-                .name
-                .clone()
-                .unwrap_or_else(|| "a local".into());
-            Error::unsupported(format!(
-                "a reference-typed local (`{name}`) is live across a pause; references cannot \
-                 be saved in linear memory yet"
-            ))
-        })?;
-        layout.push((local, ty, size));
-        size += bytes;
+        let how = match ref_stack::saved(ty) {
+            Saved::Bytes(bytes) => Slot::Value(bytes),
+            Saved::Null => Slot::Null,
+            Saved::Slot(r) => match refs.get(r) {
+                Some(stack) => Slot::Ref(stack.save, stack.load),
+                None => {
+                    return Err(Error::internal(format!(
+                        "no reference side stack for a saved local of type {ty}"
+                    )));
+                }
+            },
+        };
+        layout.push((local, ty, size, how));
+        if let Slot::Value(bytes) = how {
+            size += bytes;
+        } else if let Slot::Ref(..) = how {
+            size += abi::REF_SLOT_BYTES;
+        }
     }
 
     let e = Emitter { place };
@@ -96,10 +111,21 @@ pub fn run(
         get(flow.unwind_index),
         e.store(ValType::I32, 0),
     ];
-    for &(local, ty, offset) in &layout {
-        epilogue.push(get(frame));
-        epilogue.push(get(local));
-        epilogue.push(e.store(ty, offset));
+    for &(local, ty, offset, how) in &layout {
+        match how {
+            Slot::Value(_) => {
+                epilogue.push(get(frame));
+                epilogue.push(get(local));
+                epilogue.push(e.store(ty, offset));
+            }
+            Slot::Ref(save, _) => {
+                epilogue.push(get(frame));
+                epilogue.push(get(local));
+                epilogue.push(call(save));
+                epilogue.push(e.store(ValType::I32, offset));
+            }
+            Slot::Null => {}
+        }
     }
 
     // Prologue, run only when rewinding. (A function is only ever entered in normal mode or
@@ -113,9 +139,28 @@ pub fn run(
         binop(BinaryOp::I32Add),
         set(flow.resume),
     ];
-    for &(local, ty, offset) in &layout {
-        restore.push(get(frame));
-        restore.push(e.load(ty, offset));
+    for &(local, ty, offset, how) in &layout {
+        let non_null = matches!(ty, ValType::Ref(r) if !r.nullable);
+        match how {
+            Slot::Value(_) => {
+                restore.push(get(frame));
+                restore.push(e.load(ty, offset));
+            }
+            Slot::Ref(_, load) => {
+                restore.push(get(frame));
+                restore.push(e.load(ValType::I32, offset));
+                restore.push(call(load));
+                if non_null {
+                    restore.push((RefAsNonNull {}.into(), InstrLocId::default()));
+                }
+            }
+            // An uninhabited type (a non-nullable bottom type) is never live.
+            Slot::Null if non_null => continue,
+            Slot::Null => {
+                let ValType::Ref(r) = ty else { unreachable!() };
+                restore.push((RefNull { ty: r }.into(), InstrLocId::default()));
+            }
+        }
         restore.push(set(local));
     }
     let then = new_seq(func, restore);
@@ -127,6 +172,30 @@ pub fn run(
     instrs.splice(flow.epilogue_at..flow.epilogue_at, epilogue);
     instrs.splice(0..0, prologue);
     Ok(size)
+}
+
+/// The reference types (nullable) among `saved` that need a side stack.
+pub fn ref_types(locals: &ModuleLocals, saved: &[LocalId]) -> Vec<RefType> {
+    let mut types = Vec::new();
+    for &local in saved {
+        if let Saved::Slot(r) = ref_stack::saved(locals.get(local).ty())
+            && !types.contains(&r)
+        {
+            types.push(r);
+        }
+    }
+    types
+}
+
+/// How one saved local is kept.
+#[derive(Clone, Copy)]
+enum Slot {
+    /// In the frame, this many bytes.
+    Value(u32),
+    /// A slot index in the frame; the side stack's save and load helpers.
+    Ref(walrus::FunctionId, walrus::FunctionId),
+    /// Nothing kept: always null.
+    Null,
 }
 
 struct Emitter {
@@ -156,7 +225,7 @@ impl Emitter {
             ValType::F32 => LoadKind::F32,
             ValType::F64 => LoadKind::F64,
             ValType::V128 => LoadKind::V128,
-            ValType::Ref(_) => unreachable!("references are refused before layout"),
+            ValType::Ref(_) => unreachable!("references are stored as slot indices"),
         };
         (
             Load {
@@ -176,7 +245,7 @@ impl Emitter {
             ValType::F32 => StoreKind::F32,
             ValType::F64 => StoreKind::F64,
             ValType::V128 => StoreKind::V128,
-            ValType::Ref(_) => unreachable!("references are refused before layout"),
+            ValType::Ref(_) => unreachable!("references are stored as slot indices"),
         };
         (
             Store {

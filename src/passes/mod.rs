@@ -8,4 +8,5 @@ pub mod cleanup;
 pub mod coalesce;
 pub mod flow;
 pub mod frame;
+pub mod ref_stack;
 pub mod runtime_api;

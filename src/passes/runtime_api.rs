@@ -17,10 +17,22 @@
 //! ;; ... asyncify_stop_unwind, asyncify_start_rewind, asyncify_stop_rewind,
 //! ;;     asyncify_get_state
 //! ```
+//!
+//! Where things go (Binaryen's options, see [`crate::abi`]):
+//! - the memory: the only one; with several, the one `--memory` names (by export name, or
+//!   name-section name), else the one exported as `memory`, else an error listing them; with
+//!   `--in-secondary-memory` a new one (`--secondary-memory-size` pages, 32-bit) that is
+//!   exported as `asyncify_memory` so the host can write the data structure into it (Binaryen
+//!   adds it without exporting it, which leaves no way to do that);
+//! - the globals: defined, or imported from `env` with `--import-globals` (appended to the
+//!   imports, so the module's own globals move up by two), and exported under their names with
+//!   `--export-globals`.
 
 use crate::abi::{self, Api, PointerWidth};
 use crate::error::{Error, ErrorKind, Result};
+use crate::options::Options;
 use crate::passes::frame::StackPlace;
+use crate::{Diagnostic, Level};
 use walrus::ir::{BinaryOp, Value};
 use walrus::{
     ConstExpr, ExportItem, FunctionBuilder, FunctionId, FunctionKind, GlobalId, MemoryId, Module,
@@ -39,8 +51,10 @@ pub struct Runtime {
     pub added_functions: Vec<FunctionId>,
     /// Globals appended to the module, in order.
     pub globals: Vec<GlobalId>,
-    /// A memory added because the module had none (exported as `asyncify_memory`, so a host
-    /// can set up the data structure in it).
+    /// Globals imported (appended to the imports), in order (`--import-globals`).
+    pub imported_globals: Vec<GlobalId>,
+    /// A memory added because the module had none, or for `--in-secondary-memory` (exported as
+    /// `asyncify_memory`, so a host can set up the data structure in it).
     pub added_memory: Option<MemoryId>,
     /// Exports added, in order.
     pub exports: Vec<(String, ExportItem)>,
@@ -49,9 +63,13 @@ pub struct Runtime {
 }
 
 /// Add the globals and API functions, choosing (or adding) the memory for the stack.
-pub fn run(module: &mut Module) -> Result<Runtime> {
-    check_no_clashes(module)?;
-    let (memory, added_memory) = choose_memory(module)?;
+pub fn run(
+    module: &mut Module,
+    options: &Options,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<Runtime> {
+    check_no_clashes(module, options)?;
+    let (memory, added_memory) = choose_memory(module, options, diagnostics)?;
     let width = if module.memories.get(memory).memory64 {
         PointerWidth::W64
     } else {
@@ -59,19 +77,30 @@ pub fn run(module: &mut Module) -> Result<Runtime> {
     };
     let ptr = width.val_type();
 
-    let state =
-        module
-            .globals
-            .add_local(ValType::I32, true, false, ConstExpr::Value(Value::I32(0)));
-    module.globals.get_mut(state).name = Some(abi::STATE_GLOBAL.to_string());
     let zero_ptr = match width {
         PointerWidth::W32 => Value::I32(0),
         PointerWidth::W64 => Value::I64(0),
     };
-    let data = module
-        .globals
-        .add_local(ptr, true, false, ConstExpr::Value(zero_ptr));
-    module.globals.get_mut(data).name = Some(abi::DATA_GLOBAL.to_string());
+    let mut globals = Vec::new();
+    let mut imported_globals = Vec::new();
+    let mut add_global = |module: &mut Module, name: &str, ty: ValType, zero: Value| {
+        let id = if options.import_globals {
+            let (id, _) =
+                module.add_import_global(abi::GLOBALS_IMPORT_MODULE, name, ty, true, false);
+            imported_globals.push(id);
+            id
+        } else {
+            let id = module
+                .globals
+                .add_local(ty, true, false, ConstExpr::Value(zero));
+            globals.push(id);
+            id
+        };
+        module.globals.get_mut(id).name = Some(name.to_string());
+        id
+    };
+    let state = add_global(module, abi::STATE_GLOBAL, ValType::I32, Value::I32(0));
+    let data = add_global(module, abi::DATA_GLOBAL, ptr, zero_ptr);
     let (push_frame, pop_frame) = add_frame_helpers(module, data, memory, width);
     let place = StackPlace {
         state,
@@ -91,6 +120,10 @@ pub fn run(module: &mut Module) -> Result<Runtime> {
     }
     if let Some(memory) = added_memory {
         exports.push((abi::ADDED_MEMORY.to_string(), ExportItem::Memory(memory)));
+    }
+    if options.export_globals {
+        exports.push((abi::STATE_GLOBAL.to_string(), ExportItem::Global(state)));
+        exports.push((abi::DATA_GLOBAL.to_string(), ExportItem::Global(data)));
     }
     for (name, item) in &exports {
         module.exports.add(name, *item);
@@ -140,7 +173,8 @@ pub fn run(module: &mut Module) -> Result<Runtime> {
         added_functions,
         exports,
         functions,
-        globals: vec![state, data],
+        globals,
+        imported_globals,
         added_memory,
         replaced_imports,
     })
@@ -288,9 +322,81 @@ fn add_frame_helpers(
     (push, pop)
 }
 
-/// The memory for the asyncify stack: the only one, or a new one if there is none.
-fn choose_memory(module: &mut Module) -> Result<(MemoryId, Option<MemoryId>)> {
+/// The memory for the asyncify stack, and whether it was added. See the module docs.
+fn choose_memory(
+    module: &mut Module,
+    options: &Options,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<(MemoryId, Option<MemoryId>)> {
+    let mut warn = |message: String| {
+        diagnostics.push(Diagnostic {
+            level: Level::Warning,
+            message,
+        })
+    };
+    if options.in_secondary_memory {
+        if let Some(name) = &options.memory {
+            warn(format!(
+                "`--memory {name}` is ignored: `--in-secondary-memory` puts the asyncify data in \
+                 a memory of its own"
+            ));
+        }
+        let pages = options
+            .secondary_memory_size
+            .unwrap_or(abi::DEFAULT_SECONDARY_MEMORY_PAGES);
+        if pages == 0 || pages > 65536 {
+            return Err(Error::new(
+                ErrorKind::BadOptions,
+                format!(
+                    "`--secondary-memory-size {pages}`: the size is in 64 KiB pages and must be \
+                     between 1 and 65536"
+                ),
+            ));
+        }
+        let id = module
+            .memories
+            .add_local(false, false, pages, Some(pages), None);
+        module.memories.get_mut(id).name = Some(abi::ADDED_MEMORY.to_string());
+        return Ok((id, Some(id)));
+    }
+    if options.secondary_memory_size.is_some() {
+        warn("`--secondary-memory-size` has no effect without `--in-secondary-memory`".into());
+    }
     let memories: Vec<MemoryId> = module.memories.iter().map(|m| m.id()).collect();
+    if let Some(name) = &options.memory {
+        let by_export = module.exports.iter().find_map(|e| match e.item {
+            ExportItem::Memory(m) if e.name == *name => Some(m),
+            _ => None,
+        });
+        let by_name = || {
+            module
+                .memories
+                .iter()
+                .find(|m| m.name.as_deref() == Some(name.as_str()))
+                .map(|m| m.id())
+        };
+        if let Some(id) = by_export.or_else(by_name) {
+            return Ok((id, None));
+        }
+        if memories.len() > 1 {
+            return Err(Error::new(
+                ErrorKind::BadOptions,
+                format!(
+                    "`--memory {name}` names no memory; the module has {}",
+                    describe_memories(module, &memories)
+                ),
+            ));
+        }
+        warn(if memories.is_empty() {
+            format!(
+                "`--memory {name}` names no memory; the module has none, so asyncify adds one \
+                 (exported as `{}`)",
+                abi::ADDED_MEMORY
+            )
+        } else {
+            format!("`--memory {name}` names no memory; the module's only memory is used")
+        });
+    }
     match memories.as_slice() {
         [] => {
             let id = module.memories.add_local(false, false, 1, None, None);
@@ -298,22 +404,49 @@ fn choose_memory(module: &mut Module) -> Result<(MemoryId, Option<MemoryId>)> {
         }
         [only] => Ok((*only, None)),
         several => {
-            let names: Vec<String> = several
-                .iter()
-                .enumerate()
-                .map(|(i, &m)| match exported_name(module, m) {
-                    Some(name) => format!("`{name}`"),
-                    None => format!("#{i}"),
-                })
-                .collect();
-            Err(Error::unsupported(format!(
-                "module has {} memories ({}); choosing the memory for the asyncify stack is not \
-                 supported yet",
-                several.len(),
-                names.join(", ")
-            )))
+            // Binaryen's default with several memories: the one exported as `memory`.
+            let main = module.exports.iter().find_map(|e| match e.item {
+                ExportItem::Memory(m) if e.name == "memory" => Some(m),
+                _ => None,
+            });
+            if let Some(id) = main {
+                return Ok((id, None));
+            }
+            Err(Error::new(
+                ErrorKind::BadOptions,
+                format!(
+                    "module has {}, and none is exported as `memory`; say which one holds the \
+                     asyncify data with `--memory NAME` (or give it a memory of its own with \
+                     `--in-secondary-memory`)",
+                    describe_memories(module, several)
+                ),
+            ))
         }
     }
+}
+
+/// "3 memories: `a` (exported), #1 (memory64, not exported), ..." for error messages.
+fn describe_memories(module: &Module, memories: &[MemoryId]) -> String {
+    let names: Vec<String> = memories
+        .iter()
+        .enumerate()
+        .map(|(i, &m)| {
+            let memory = module.memories.get(m);
+            let mut text = match (exported_name(module, m), &memory.name) {
+                (Some(export), _) => format!("`{export}`"),
+                (None, Some(name)) => format!("#{i} `${name}` (not exported)"),
+                (None, None) => format!("#{i} (not exported)"),
+            };
+            if memory.memory64 {
+                text.push_str(" (memory64)");
+            }
+            if memory.import.is_some() {
+                text.push_str(" (imported)");
+            }
+            text
+        })
+        .collect();
+    format!("{} memories: {}", memories.len(), names.join(", "))
 }
 
 fn exported_name(module: &Module, memory: MemoryId) -> Option<String> {
@@ -323,19 +456,50 @@ fn exported_name(module: &Module, memory: MemoryId) -> Option<String> {
     })
 }
 
-/// Refuse modules that already have the ABI's exports or globals (already asyncified?).
-fn check_no_clashes(module: &Module) -> Result<()> {
-    if module.memories.iter().next().is_none()
-        && module.exports.iter().any(|e| e.name == abi::ADDED_MEMORY)
-    {
+/// Refuse modules that already have the ABI's exports or globals (already asyncified?), or
+/// exports with the names asyncify would add.
+fn check_no_clashes(module: &Module, options: &Options) -> Result<()> {
+    let adds_memory = options.in_secondary_memory || module.memories.iter().next().is_none();
+    if adds_memory && module.exports.iter().any(|e| e.name == abi::ADDED_MEMORY) {
         return Err(Error::new(
             ErrorKind::BadOptions,
             format!(
-                "module has no memory but exports something named `{}`, the name asyncify \
-                 gives the memory it adds",
+                "module exports something named `{}`, the name under which asyncify exports the \
+                 memory it adds",
                 abi::ADDED_MEMORY
             ),
         ));
+    }
+    if options.export_globals {
+        for global in [abi::STATE_GLOBAL, abi::DATA_GLOBAL] {
+            if module.exports.iter().any(|e| e.name == global) {
+                return Err(Error::new(
+                    ErrorKind::BadOptions,
+                    format!(
+                        "module already exports something named `{global}`, which \
+                         `--export-globals` would export"
+                    ),
+                ));
+            }
+        }
+    }
+    if options.import_globals {
+        for global in [abi::STATE_GLOBAL, abi::DATA_GLOBAL] {
+            if module
+                .imports
+                .iter()
+                .any(|i| i.module == abi::GLOBALS_IMPORT_MODULE && i.name == global)
+            {
+                return Err(Error::new(
+                    ErrorKind::BadOptions,
+                    format!(
+                        "module already imports `{}.{global}`; was it already asyncified? \
+                         Running asyncify twice is not supported",
+                        abi::GLOBALS_IMPORT_MODULE
+                    ),
+                ));
+            }
+        }
     }
     for api in abi::API {
         if module.exports.iter().any(|e| e.name == api.export_name()) {

@@ -4,8 +4,7 @@
 ;; RUN: % --pass-arg asyncify-imports
 ;; RUN: % -pa asyncify-onlylist@
 ;; RUN: % --pass-arg
-;; RUN: % --pass-arg=asyncify-memory@mem
-;; RUN: % --pass-arg=asyncify-relocatable
-;; RUN: % --pass-arg=asyncify-in-secondary-memory
-;; RUN: % --pass-arg=asyncify-secondary-memory-size@2
+;; RUN: % --pass-arg=asyncify-memory
+;; RUN: % --pass-arg=asyncify-secondary-memory-size@
+;; RUN: % --pass-arg=asyncify-secondary-memory-size@two
 (module)

@@ -1,0 +1,50 @@
+;; What code writes into a table counts: `table.set`, `table.fill` and `table.grow` of a
+;; `ref.func` (a known value) add that function; `table.set` of a computed reference adds
+;; every function whose reference is taken (`$other`, named in a declarative segment, only
+;; counts then); `table.copy` and `table.init` add what the source holds. Each call below
+;; reaches `$sleepy` one of these ways (see --verbose); `$untouched`'s table only ever holds
+;; `$quiet`. The report (run 2) shows which tables had computed writes.
+;; RUN: % --imports env.sleep --verbose -o %t
+;; RUN: % --imports env.sleep -o %t --report -
+(module
+  (import "env" "sleep" (func $sleep))
+  (type $v (func))
+  (table $set 1 funcref)
+  (table $computed 1 funcref)
+  (table $copied 1 funcref)
+  (table $source 1 funcref)
+  (table $inited 1 funcref)
+  (table $untouched 1 funcref)
+  (table $filled 1 funcref)
+  (table $grown 0 funcref)
+  (elem (table $untouched) (i32.const 0) func $quiet)
+  (elem (table $source) (i32.const 0) func $sleepy)
+  (elem $passive func $sleepy)
+  (elem declare func $other $sleepy)
+  (memory 1)
+  (func $sleepy (call $sleep))
+  (func $quiet)
+  (func $other)
+  (func $fill (param $r funcref)
+    (table.set $set (i32.const 0) (ref.func $sleepy))
+    (table.set $computed (i32.const 0) (local.get $r))
+    (table.copy $copied $source (i32.const 0) (i32.const 0) (i32.const 1))
+    (table.init $inited $passive (i32.const 0) (i32.const 0) (i32.const 1))
+    (table.fill $filled (i32.const 0) (ref.func $sleepy) (i32.const 1))
+    (drop (table.grow $grown (ref.func $sleepy) (i32.const 1))))
+  (func $via_set (call_indirect $set (type $v) (i32.const 0)))
+  (func $via_computed (call_indirect $computed (type $v) (i32.const 0)))
+  (func $via_copy (call_indirect $copied (type $v) (i32.const 0)))
+  (func $via_init (call_indirect $inited (type $v) (i32.const 0)))
+  (func $via_untouched (call_indirect $untouched (type $v) (i32.const 0)))
+  (func $via_fill (call_indirect $filled (type $v) (i32.const 0)))
+  (func $via_grow (call_indirect $grown (type $v) (i32.const 0)))
+  (func $main (export "main")
+    (call $fill (ref.func $other))
+    (call $via_set)
+    (call $via_computed)
+    (call $via_copy)
+    (call $via_init)
+    (call $via_untouched)
+    (call $via_fill)
+    (call $via_grow)))
