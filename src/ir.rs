@@ -84,6 +84,20 @@ pub fn seqs_pre_order(func: &LocalFunction) -> Vec<InstrSeqId> {
     order
 }
 
+/// How deeply blocks nest in the function (the body alone is 1). The passes recurse once per
+/// level, so this sizes the stack they run on.
+pub fn nesting_depth(func: &LocalFunction) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(func.entry_block(), 1)];
+    while let Some((seq, depth)) = stack.pop() {
+        deepest = deepest.max(depth);
+        for (instr, _) in func.block(seq).instrs.iter() {
+            stack.extend(child_seqs(instr).map(|child| (child, depth + 1)));
+        }
+    }
+    deepest
+}
+
 /// The function a direct call (or tail call) goes to.
 pub fn direct_callee(instr: &Instr) -> Option<FunctionId> {
     match instr {

@@ -16,8 +16,8 @@ use crate::analysis::stack_types::StackTypeOracle;
 use crate::emit::encode::{LocalOrder, encode_function};
 use crate::emit::writer::{self, Changes};
 use crate::error::{Error, Result};
-use crate::input;
-use crate::ir::{IdMap, IdSet};
+use crate::input::{self, OriginalIds};
+use crate::ir::{self, IdMap, IdSet};
 use crate::options::Options;
 use crate::passes::{asserts, cleanup, coalesce, flow, frame, ref_stack, runtime_api};
 use crate::report::Analysis;
@@ -55,6 +55,64 @@ pub fn run(input: &[u8], options: &Options) -> Result<Output> {
     let to_instrument: Vec<usize> = (0..graph.funcs.len())
         .filter(|&i| decision.instrumented(i))
         .collect();
+    // The passes recurse once per nesting level: run them on a stack deep enough for the
+    // most deeply nested function to instrument (refusing absurd depths).
+    let mut depth = 0;
+    for &index in &to_instrument {
+        let facts = &graph.funcs[index];
+        if let FunctionKind::Local(func) = &module.funcs.get(facts.id).kind {
+            let nesting = ir::nesting_depth(func);
+            if nesting > MAX_NESTING {
+                return Err(Error::unsupported(format!(
+                    "function `{}` nests blocks {nesting} levels deep; asyncify instruments \
+                     functions nested at most {MAX_NESTING} levels deep",
+                    facts.name
+                )));
+            }
+            depth = depth.max(nesting);
+        }
+    }
+    let stack = stack_size(depth);
+    let analyzed = Analyzed {
+        wasm,
+        module,
+        ids,
+        graph,
+        decision,
+        runtime,
+        to_instrument,
+        diagnostics,
+    };
+    on_stack(stack, move || instrument(analyzed, options, stack))
+}
+
+/// The module after analysis, ready to instrument.
+struct Analyzed<'a> {
+    /// The input, as a binary.
+    wasm: std::borrow::Cow<'a, [u8]>,
+    module: Module,
+    ids: OriginalIds,
+    graph: CallGraph,
+    decision: Instrumentation,
+    runtime: runtime_api::Runtime,
+    /// Indices (in the call graph) of the functions to instrument.
+    to_instrument: Vec<usize>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Instrument the functions the analysis chose and write the module; the passes run on
+/// threads with `stack` bytes of stack.
+fn instrument(analyzed: Analyzed<'_>, options: &Options, stack: usize) -> Result<Output> {
+    let Analyzed {
+        wasm,
+        mut module,
+        ids,
+        graph,
+        decision,
+        runtime,
+        to_instrument,
+        mut diagnostics,
+    } = analyzed;
     let wanted: IdSet<u32> = to_instrument.iter().map(|&i| i as u32).collect();
     let mut oracle = StackTypeOracle::new(&wasm, &ids.types, |index| wanted.contains(&index))?;
     let func_types: IdMap<FunctionId, walrus::TypeId> =
@@ -107,7 +165,9 @@ pub fn run(input: &[u8], options: &Options) -> Result<Output> {
         }
         // ... and everything after it (liveness, coalescing, frames, cleanup) only edits the
         // function itself, so a batch is finished in parallel: first what to save...
-        let results = parallel_map(&mut prepared, |p| choose_saved(p, &module.locals, options));
+        let results = parallel_map(&mut prepared, stack, |p| {
+            choose_saved(p, &module.locals, options)
+        });
         for (p, result) in prepared.iter().zip(results) {
             let name = &graph.funcs[p.index].name;
             result.map_err(|e| e.context(format!("failed to instrument function `{name}`")))?;
@@ -118,7 +178,7 @@ pub fn run(input: &[u8], options: &Options) -> Result<Output> {
             }
         }
         // ... then the frames.
-        let results = parallel_map(&mut prepared, |p| {
+        let results = parallel_map(&mut prepared, stack, |p| {
             finish(p, &module.locals, &runtime, &refs, options)
         });
         for (p, result) in prepared.into_iter().zip(results) {
@@ -129,6 +189,7 @@ pub fn run(input: &[u8], options: &Options) -> Result<Output> {
                 (frame.saved_locals, frame.bytes) = (p.saved.len() as u32, bytes);
             }
             let body = encode_function(&module, &p.func, &mut indices, changes.local_order);
+            check_locals(name, body.locals.len())?;
             encoded.insert(p.id, body);
         }
     }
@@ -145,6 +206,7 @@ pub fn run(input: &[u8], options: &Options) -> Result<Output> {
             let mut func = take_body(&mut module, facts.id);
             asserts::run(&mut func, &mut module.locals, runtime.place.state);
             let body = encode_function(&module, &func, &mut indices, changes.local_order);
+            check_locals(&facts.name, body.locals.len())?;
             encoded.insert(facts.id, body);
         }
     }
@@ -287,9 +349,67 @@ fn finish(
     Ok(bytes)
 }
 
+/// Locals (parameters included) a function may have: the limit of wasmparser, V8 and the
+/// other engines.
+const MAX_LOCALS: usize = 50_000;
+
+/// Refuse a function whose instrumented form has more locals than engines accept.
+fn check_locals(name: &str, count: usize) -> Result<()> {
+    if count > MAX_LOCALS {
+        return Err(Error::unsupported(format!(
+            "function `{name}` needs {count} locals once instrumented, more than the \
+             {MAX_LOCALS} engines accept (the transform adds locals for the values it keeps \
+             across pauses); leave the function out with --remove-list if it never pauses"
+        )));
+    }
+    Ok(())
+}
+
+/// The deepest block nesting asyncify instruments (engines accept deeper, compilers never
+/// emit anything close).
+const MAX_NESTING: usize = 100_000;
+
+/// Stack for the passes on a function nested `depth` levels deep: a generous base plus what
+/// one level of recursion takes through every pass (measured: about 8 KiB unoptimized, 1 KiB
+/// optimized; counted double).
+fn stack_size(depth: usize) -> usize {
+    let per_level = if cfg!(debug_assertions) {
+        16 << 10
+    } else {
+        2 << 10
+    };
+    (16 << 20) + depth * per_level
+}
+
+/// Run `f` on a thread with `stack` bytes of stack.
+fn on_stack<R: Send>(stack: usize, f: impl FnOnce() -> Result<R> + Send) -> Result<R> {
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("asyncify".into())
+            .stack_size(stack)
+            .spawn_scoped(scope, f)
+            .map_err(|e| {
+                Error::new(
+                    crate::ErrorKind::Io,
+                    format!(
+                        "cannot start a thread with {} MiB of stack: {e}",
+                        stack >> 20
+                    ),
+                )
+            })?;
+        worker
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
 /// `f` over every item, on as many threads as the machine has (or `ASYNCIFY_THREADS`, like
-/// Binaryen's `BINARYEN_CORES`), results in item order.
-fn parallel_map<T: Send, R: Send>(items: &mut [T], f: impl Fn(&mut T) -> R + Sync) -> Vec<R> {
+/// Binaryen's `BINARYEN_CORES`) each with `stack` bytes of stack, results in item order.
+fn parallel_map<T: Send, R: Send>(
+    items: &mut [T],
+    stack: usize,
+    f: impl Fn(&mut T) -> R + Sync,
+) -> Vec<R> {
     let threads = std::env::var("ASYNCIFY_THREADS")
         .ok()
         .and_then(|n| n.parse::<usize>().ok())
@@ -305,7 +425,11 @@ fn parallel_map<T: Send, R: Send>(items: &mut [T], f: impl Fn(&mut T) -> R + Syn
         .collect();
     std::thread::scope(|scope| {
         for _ in 0..threads.min(slots.len()) {
-            scope.spawn(|| {
+            let worker = std::thread::Builder::new()
+                .name("asyncify".into())
+                .stack_size(stack);
+            // A thread that cannot start leaves its share to the others.
+            let _ = worker.spawn_scoped(scope, || {
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some(slot) = slots.get(i) else { break };
@@ -316,13 +440,13 @@ fn parallel_map<T: Send, R: Send>(items: &mut [T], f: impl Fn(&mut T) -> R + Syn
             });
         }
     });
+    // Items left by threads that could not start are done here.
     slots
         .into_iter()
-        .map(|slot| {
-            slot.into_inner()
-                .unwrap()
-                .1
-                .expect("every item was processed")
+        .map(|slot| match slot.into_inner().unwrap() {
+            (_, Some(result)) => result,
+            (Some(item), None) => f(item),
+            (None, None) => unreachable!("an item taken is processed"),
         })
         .collect()
 }

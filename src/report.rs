@@ -426,17 +426,11 @@ impl Analysis {
     fn describe_bound(&self, f: usize) -> String {
         match &self.bounds[f] {
             Bound::Never => format!("no pause can happen while {} is on the stack", self.name(f)),
-            Bound::Bytes { chain, .. } if chain.is_empty() => {
-                format!("0 bytes: pauses start in {}", self.name(f))
-            }
-            Bound::Bytes {
-                bytes,
-                chain,
-                origin,
-            } => {
-                let frames: Vec<String> = chain
-                    .iter()
-                    .map(|&g| format!("{} {}", self.name(g), self.frame_bytes(g)))
+            Bound::Start => format!("0 bytes: pauses start in {}", self.name(f)),
+            Bound::Bytes { bytes, origin, .. } => {
+                let frames: Vec<String> = stack_bound::chain(&self.bounds, f)
+                    .into_iter()
+                    .map(|g| format!("{} {}", self.name(g), self.frame_bytes(g)))
                     .collect();
                 format!(
                     "at most {bytes} bytes for a pause under {}: {}, pausing in {}",
@@ -678,35 +672,10 @@ impl Analysis {
     fn bound_json(&self, f: usize) -> Json {
         match &self.bounds[f] {
             Bound::Never => Json::obj([("kind", Json::str("never"))]),
-            Bound::Bytes {
-                bytes,
-                chain,
-                origin,
-            } => Json::obj([
-                ("kind", Json::str("bytes")),
-                ("bytes", Json::Num(*bytes)),
-                (
-                    "chain",
-                    Json::Arr(
-                        chain
-                            .iter()
-                            .map(|&g| {
-                                Json::obj([
-                                    ("name", Json::str(&self.name(g))),
-                                    ("frame_bytes", Json::num(self.frame_bytes(g) as usize)),
-                                ])
-                            })
-                            .collect(),
-                    ),
-                ),
-                (
-                    "pauses_in",
-                    match origin {
-                        Origin::Function(o) => Json::str(&self.name(*o)),
-                        Origin::Foreign => Json::str("foreign"),
-                    },
-                ),
-            ]),
+            Bound::Start => self.bytes_json(0, Vec::new(), Origin::Function(f)),
+            Bound::Bytes { bytes, origin, .. } => {
+                self.bytes_json(*bytes, stack_bound::chain(&self.bounds, f), *origin)
+            }
             Bound::Unbounded { cycle } => Json::obj([
                 ("kind", Json::str("unbounded")),
                 (
@@ -715,6 +684,34 @@ impl Analysis {
                 ),
             ]),
         }
+    }
+
+    fn bytes_json(&self, bytes: u64, chain: Vec<usize>, origin: Origin) -> Json {
+        Json::obj([
+            ("kind", Json::str("bytes")),
+            ("bytes", Json::Num(bytes)),
+            (
+                "chain",
+                Json::Arr(
+                    chain
+                        .into_iter()
+                        .map(|g| {
+                            Json::obj([
+                                ("name", Json::str(&self.name(g))),
+                                ("frame_bytes", Json::num(self.frame_bytes(g) as usize)),
+                            ])
+                        })
+                        .collect(),
+                ),
+            ),
+            (
+                "pauses_in",
+                match origin {
+                    Origin::Function(o) => Json::str(&self.name(o)),
+                    Origin::Foreign => Json::str("foreign"),
+                },
+            ),
+        ])
     }
 }
 

@@ -649,9 +649,8 @@ fn stack_bound_equals_measured_use_for_a_chain() {
             "{}",
             analysis.explain("run").unwrap()
         );
-        let Bound::Bytes { chain, .. } = &analysis.bounds[index(analysis, "run")] else {
-            unreachable!()
-        };
+        let chain =
+            asyncify::analysis::stack_bound::chain(&analysis.bounds, index(analysis, "run"));
         let names: Vec<&str> = chain
             .iter()
             .map(|&f| analysis.functions[f].name.as_str())

@@ -110,6 +110,8 @@ struct Solver<'a> {
     /// Live sets at the entry of loop bodies, kept across outer iterations so nested loops
     /// converge from where they left off instead of from scratch.
     loop_heads: IdMap<InstrSeqId, BitSet>,
+    /// Sequences some branch targets: a loop no branch goes back to needs a single pass.
+    targeted: IdSet<InstrSeqId>,
     /// Live sets on entry to the enclosing exception handlers (innermost last).
     handlers: Vec<BitSet>,
     /// Pause-point sequences: where the arguments are, and whether they count.
@@ -121,8 +123,25 @@ impl<'a> Solver<'a> {
     fn new(func: &LocalFunction, flow: &'a FlowResult, all_reads: bool) -> Solver<'a> {
         let mut locals = Vec::new();
         let mut dense = IdMap::default();
+        let mut targeted = IdSet::default();
         for seq in crate::ir::seqs_pre_order(func) {
             for (instr, _) in func.block(seq).instrs.iter() {
+                match instr {
+                    Instr::Br(b) => _ = targeted.insert(b.block),
+                    Instr::BrIf(b) => _ = targeted.insert(b.block),
+                    Instr::BrOnNull(b) => _ = targeted.insert(b.block),
+                    Instr::BrOnNonNull(b) => _ = targeted.insert(b.block),
+                    Instr::BrOnCast(b) => _ = targeted.insert(b.block),
+                    Instr::BrOnCastFail(b) => _ = targeted.insert(b.block),
+                    Instr::BrTable(t) => targeted.extend(t.blocks.iter().chain([&t.default])),
+                    Instr::TryTable(t) => targeted.extend(t.catches.iter().map(|c| match c {
+                        TryTableCatch::Catch { label, .. }
+                        | TryTableCatch::CatchRef { label, .. }
+                        | TryTableCatch::CatchAll { label }
+                        | TryTableCatch::CatchAllRef { label } => *label,
+                    })),
+                    _ => {}
+                }
                 let local = match instr {
                     Instr::LocalGet(g) => g.local,
                     Instr::LocalSet(s) => s.local,
@@ -146,6 +165,7 @@ impl<'a> Solver<'a> {
             width,
             labels: IdMap::default(),
             loop_heads: IdMap::default(),
+            targeted,
             handlers: Vec::new(),
             sites: flow
                 .pause_sites
@@ -271,6 +291,10 @@ impl<'a> Solver<'a> {
                     loop {
                         self.labels.insert(l.seq, head.clone());
                         let entry = self.seq(func, l.seq, live.clone());
+                        if !self.targeted.contains(&l.seq) {
+                            head = entry;
+                            break;
+                        }
                         if entry == head {
                             break;
                         }

@@ -124,16 +124,35 @@ pub enum Origin {
 pub enum Bound {
     /// No pause can happen while the function is on the stack.
     Never,
-    /// A pause under the function needs at most `bytes` bytes: the frames of `chain` (input
-    /// indices, outermost first; empty if the function is itself where pauses start), the
-    /// pause starting in `origin`.
+    /// Pauses start in the function itself (an import or runtime code): no frame of its own.
+    Start,
+    /// A pause under the function needs at most `bytes` bytes: its own frame and those of
+    /// the deepest chain below it, which goes on to `next` (an input index; `None`: straight
+    /// to `origin`). [`chain`] lists the whole chain.
     Bytes {
         bytes: u64,
-        chain: Vec<usize>,
+        next: Option<usize>,
         origin: Origin,
     },
-    /// A recursion that can pause is reachable: `cycle` (input indices, first = last).
-    Unbounded { cycle: Vec<usize> },
+    /// A recursion that can pause is reachable: `cycle` (input indices, first = last), shared
+    /// by every function that reaches it.
+    Unbounded { cycle: std::sync::Arc<[usize]> },
+}
+
+/// The deepest chain of frames under `f`, outermost (`f`) first; empty unless
+/// `bounds[f]` is [`Bound::Bytes`]. Each function keeps only its next step, so bounds stay
+/// linear in the number of functions even for long call chains.
+pub fn chain(bounds: &[Bound], f: usize) -> Vec<usize> {
+    let mut chain = Vec::new();
+    let mut at = Some(f);
+    while let Some(g) = at {
+        let Bound::Bytes { next, .. } = &bounds[g] else {
+            break;
+        };
+        chain.push(g);
+        at = *next;
+    }
+    chain
 }
 
 /// A step from a frame to what a pause point can call.
@@ -233,7 +252,7 @@ pub fn compute(
             size[component[f]] += 1;
         }
     }
-    let mut unbounded: Vec<Option<Vec<usize>>> = vec![None; n];
+    let mut unbounded: Vec<Option<std::sync::Arc<[usize]>>> = vec![None; n];
     let mut work = Vec::new();
     for f in 0..n {
         if !reaches[f] || unbounded[f].is_some() {
@@ -241,9 +260,10 @@ pub fn compute(
         }
         let cyclic = size[component[f]] > 1 || succ(f).any(|g| g == f);
         if cyclic {
-            let cycle = find_cycle(f, |g| {
+            let cycle: std::sync::Arc<[usize]> = find_cycle(f, |g| {
                 succ(g).filter(|&h| component[h] == component[f]).collect()
-            });
+            })
+            .into();
             for g in 0..n {
                 if reaches[g] && component[g] == component[f] {
                     unbounded[g] = Some(cycle.clone());
@@ -263,7 +283,8 @@ pub fn compute(
 
     // 3. The rest is a DAG: the deepest chain, by an explicit post-order walk.
     let frame_bytes = |f: usize| u64::from(frames[f].as_ref().map_or(0, |fr| fr.bytes));
-    let mut best: Vec<Option<(u64, Step)>> = vec![None; n];
+    // Per function: bytes, the next step and where that chain's pause starts.
+    let mut best: Vec<Option<(u64, Step, Origin)>> = vec![None; n];
     for root in 0..n {
         if !reaches[root] || unbounded[root].is_some() || best[root].is_some() {
             continue;
@@ -278,19 +299,23 @@ pub fn compute(
                 stack.extend(succ(f).filter(|&g| best[g].is_none()).map(|g| (g, false)));
                 continue;
             }
-            let mut choice: Option<(u64, Step)> = None;
+            let mut choice: Option<(u64, Step, Origin)> = None;
             for step in &steps[f] {
-                let below = match *step {
-                    Step::Origin(_) => 0,
-                    Step::Frame(g) if reaches[g] => best[g].expect("visited first").0,
+                let (below, origin) = match *step {
+                    Step::Origin(Some(o)) => (0, Origin::Function(o)),
+                    Step::Origin(None) => (0, Origin::Foreign),
+                    Step::Frame(g) if reaches[g] => {
+                        let (bytes, _, origin) = best[g].expect("visited first");
+                        (bytes, origin)
+                    }
                     Step::Frame(_) => continue,
                 };
-                if choice.is_none_or(|(b, _)| below > b) {
-                    choice = Some((below, *step));
+                if choice.is_none_or(|(b, _, _)| below > b) {
+                    choice = Some((below, *step, origin));
                 }
             }
-            let (below, step) = choice.expect("a frame that reaches an origin has a step");
-            best[f] = Some((frame_bytes(f) + below, step));
+            let (below, step, origin) = choice.expect("a frame that reaches an origin has a step");
+            best[f] = Some((frame_bytes(f) + below, step, origin));
         }
     }
 
@@ -300,34 +325,22 @@ pub fn compute(
                 return Bound::Never;
             }
             if !decision.instrumented(f) {
-                return Bound::Bytes {
-                    bytes: 0,
-                    chain: Vec::new(),
-                    origin: Origin::Function(f),
-                };
+                return Bound::Start;
             }
             if let Some(cycle) = &unbounded[f] {
                 return Bound::Unbounded {
                     cycle: cycle.clone(),
                 };
             }
-            let Some((bytes, mut step)) = best[f] else {
+            let Some((bytes, step, origin)) = best[f] else {
                 return Bound::Never;
-            };
-            let mut chain = vec![f];
-            let origin = loop {
-                match step {
-                    Step::Frame(g) => {
-                        chain.push(g);
-                        step = best[g].expect("on a bounded chain").1;
-                    }
-                    Step::Origin(Some(o)) => break Origin::Function(o),
-                    Step::Origin(None) => break Origin::Foreign,
-                }
             };
             Bound::Bytes {
                 bytes,
-                chain,
+                next: match step {
+                    Step::Frame(g) => Some(g),
+                    Step::Origin(_) => None,
+                },
                 origin,
             }
         })

@@ -237,9 +237,10 @@ pub fn run_seeded(
             continue;
         }
         if only.is_some()
-            && let Some(path) = dump(&format!("{name}-case{case}.bin"), &data) {
-                eprintln!("input written to {path}");
-            }
+            && let Some(path) = dump(&format!("{name}-case{case}.bin"), &data)
+        {
+            eprintln!("input written to {path}");
+        }
         // An 8 MiB stack, as the command-line tool's main thread and libFuzzer's have (test
         // threads get 2 MiB).
         let outcome = std::thread::scope(|scope| {

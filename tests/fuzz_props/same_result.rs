@@ -209,10 +209,11 @@ pub fn check_module(wasm: &[u8], options: &Options, seed: u64) -> Result<(), Fai
         .results
         .iter()
         .position(|r| matches!(r, CallResult::Exhausted(_)))
-        && i == 0 {
-            stat("inconclusive: the first call runs out of fuel or stack");
-            return Ok(());
-        }
+        && i == 0
+    {
+        stat("inconclusive: the first call runs out of fuel or stack");
+        return Ok(());
+    }
     let config = HostConfig {
         asyncify: true,
         fuel: reference.fuel_used * 40 + FUEL,
