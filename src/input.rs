@@ -33,6 +33,13 @@ pub struct OriginalIds {
     /// reads the name section before the locals exist and drops local names; the writer
     /// recovers them with this.)
     pub locals: crate::ir::IdMap<FunctionId, (usize, u32)>,
+    /// How many functions the input defines (the count of its code section).
+    pub defined_funcs: usize,
+    /// `plain_types[i]`: type `i` is alone in an implicit rec group, final, without
+    /// supertype: the type a plain `(type (func ...))` declares. walrus gives a plain type
+    /// and an identical one inside an explicit rec group the same id, although they are
+    /// distinct types.
+    pub plain_types: Vec<bool>,
 }
 
 impl OriginalIds {
@@ -56,6 +63,8 @@ impl OriginalIds {
                     Some((f, (first, count_locals(ids, f))))
                 })
                 .collect(),
+            defined_funcs: 0,
+            plain_types: Vec::new(),
         }
     }
 }
@@ -262,14 +271,51 @@ pub fn parse(wasm: &[u8]) -> Result<(Module, OriginalIds)> {
             Ok(())
         });
     let module = config.parse(wasm).map_err(|e| {
-        from_anyhow(ErrorKind::Parse, &e).context("input is not a valid WebAssembly module")
+        // walrus parses a fixed set of features: a module that validates with every feature
+        // enabled uses one asyncify does not support, and is not invalid.
+        let valid = wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+            .validate_all(wasm)
+            .is_ok();
+        if valid {
+            from_anyhow(ErrorKind::Unsupported, &e)
+                .context("the module uses a WebAssembly feature asyncify does not support yet")
+        } else {
+            from_anyhow(ErrorKind::Parse, &e).context("input is not a valid WebAssembly module")
+        }
     })?;
-    let ids = captured
+    let mut ids = captured
         .lock()
         .unwrap()
         .take()
         .expect("walrus calls on_parse after a successful parse");
+    ids.plain_types = plain_types(wasm);
+    ids.defined_funcs = module
+        .funcs
+        .iter()
+        .filter(|f| matches!(f.kind, walrus::FunctionKind::Local(_)))
+        .count();
     Ok((module, ids))
+}
+
+/// Which of the input's types are plain (see [`OriginalIds::plain_types`]). The module has
+/// been parsed already, so the type section is known to be well formed.
+fn plain_types(wasm: &[u8]) -> Vec<bool> {
+    let mut plain = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        match payload {
+            Ok(wasmparser::Payload::TypeSection(reader)) => {
+                for group in reader.into_iter().flatten() {
+                    let explicit = group.is_explicit_rec_group();
+                    for ty in group.into_types() {
+                        plain.push(!explicit && ty.is_final && ty.supertype_idx.is_none());
+                    }
+                }
+            }
+            Ok(wasmparser::Payload::CodeSectionStart { .. }) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    plain
 }
 
 #[cfg(test)]

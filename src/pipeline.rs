@@ -190,6 +190,10 @@ fn instrument(analyzed: Analyzed<'_>, options: &Options, stack: usize) -> Result
             }
             let body = encode_function(&module, &p.func, &mut indices, changes.local_order);
             check_locals(name, body.locals.len())?;
+            if let Some(&ty) = indices.take_ambiguous_used().first() {
+                let user = format!("function `{name}`");
+                return Err(writer::ambiguous_type(&module, ty, &user));
+            }
             encoded.insert(p.id, body);
         }
     }
@@ -207,6 +211,10 @@ fn instrument(analyzed: Analyzed<'_>, options: &Options, stack: usize) -> Result
             asserts::run(&mut func, &mut module.locals, runtime.place.state);
             let body = encode_function(&module, &func, &mut indices, changes.local_order);
             check_locals(&facts.name, body.locals.len())?;
+            if let Some(&ty) = indices.take_ambiguous_used().first() {
+                let user = format!("function `{}`", facts.name);
+                return Err(writer::ambiguous_type(&module, ty, &user));
+            }
             encoded.insert(facts.id, body);
         }
     }

@@ -7,7 +7,7 @@
 //! `asyncify.*` import before them is removed), and everything we add goes at the end of
 //! its index space, as Binaryen does.
 
-use crate::ir::IdMap;
+use crate::ir::{IdMap, IdSet};
 use walrus::{DataId, ElementId, FunctionId, GlobalId, MemoryId, TableId, TagId, TypeId};
 
 /// Marks an id with no index in the output (for example a removed import).
@@ -85,6 +85,12 @@ pub struct Indices {
     /// Exception tags.
     pub tags: IndexSpace,
     types: IdMap<TypeId, u32>,
+    /// For walrus type ids the input declares as a plain type: that type's index.
+    plain: IdMap<TypeId, u32>,
+    /// Type ids walrus gave to several distinct input types (see [`Indices::ambiguous`]).
+    ambiguous: IdSet<TypeId>,
+    /// Ambiguous ids that code being encoded asked for.
+    ambiguous_used: Vec<TypeId>,
     original_type_count: u32,
     new_types: Vec<TypeId>,
 }
@@ -92,11 +98,56 @@ pub struct Indices {
 impl Indices {
     /// Record the input's type section: `types[i]` is the walrus id of type `i`. walrus merges
     /// identical singleton types, so several indices can share an id; the first wins.
-    pub fn set_original_types(&mut self, types: &[TypeId]) {
+    /// `plain[i]` tells whether type `i` is a plain type (alone in an implicit rec group).
+    pub fn set_original_types(&mut self, types: &[TypeId], plain: &[bool]) {
         for (i, &id) in types.iter().enumerate() {
-            self.types.entry(id).or_insert(i as u32);
+            let is_plain = plain.get(i).copied().unwrap_or(false);
+            match self.types.entry(id) {
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(i as u32);
+                }
+                std::collections::hash_map::Entry::Occupied(first) => {
+                    // Two plain types with the same signature are the same type; anything
+                    // else walrus merged is not.
+                    let first_plain = plain.get(*first.get() as usize).copied().unwrap_or(false);
+                    if !(is_plain && first_plain) {
+                        self.ambiguous.insert(id);
+                    }
+                }
+            }
+            if is_plain {
+                self.plain.entry(id).or_insert(i as u32);
+            }
         }
         self.original_type_count = types.len() as u32;
+    }
+
+    /// Whether walrus gave `id` to input types that are distinct (the same signature inside
+    /// and outside an explicit rec group): code mentioning it cannot be re-encoded faithfully.
+    pub fn ambiguous(&self, id: TypeId) -> bool {
+        self.ambiguous.contains(&id)
+    }
+
+    /// Ambiguous type ids asked for by [`Indices::ty`] since the last call, drained.
+    pub fn take_ambiguous_used(&mut self) -> Vec<TypeId> {
+        std::mem::take(&mut self.ambiguous_used)
+    }
+
+    /// Output index of the plain function type with `id`'s signature, for a function
+    /// asyncify adds: the input's plain type if it has one, else an appended one (appended
+    /// types are always plain).
+    pub fn plain_ty(&mut self, id: TypeId) -> u32 {
+        if let Some(&index) = self.plain.get(&id) {
+            return index;
+        }
+        if !self.types.contains_key(&id) {
+            return self.ty(id);
+        }
+        // Known only inside a rec group: append a plain copy.
+        let index = self.original_type_count + self.new_types.len() as u32;
+        self.new_types.push(id);
+        self.plain.insert(id, index);
+        index
     }
 
     /// Output index of a function. Panics if the function has no index: callers only ask for
@@ -152,6 +203,9 @@ impl Indices {
     /// Output index of a type, appending it to the type section if the input lacks it.
     pub fn ty(&mut self, id: TypeId) -> u32 {
         if let Some(&index) = self.types.get(&id) {
+            if self.ambiguous.contains(&id) {
+                self.ambiguous_used.push(id);
+            }
             return index;
         }
         let index = self.original_type_count + self.new_types.len() as u32;
@@ -181,7 +235,7 @@ impl Indices {
     /// point before imports are removed or items appended.
     pub fn identity(ids: &crate::input::OriginalIds) -> Indices {
         let mut indices = Indices::default();
-        indices.set_original_types(&ids.types);
+        indices.set_original_types(&ids.types, &ids.plain_types);
         for &id in &ids.funcs {
             indices.funcs.push(id.index());
         }

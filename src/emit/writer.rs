@@ -75,7 +75,12 @@ pub fn write(
     let global_map: Vec<u32> = ids.globals.iter().map(|&g| indices.global(g)).collect();
     let globals_shifted = global_map.iter().enumerate().any(|(i, &g)| i as u32 != g);
     let shifted = !changes.replaced_imports.is_empty() || globals_shifted;
-    let changed_code = shifted || !encoded.is_empty();
+    // DWARF addresses code by offset from the code section's contents, which start with the
+    // function count: appended functions move every body when the count's LEB128 grows.
+    let leb_width = |n: usize| (usize::BITS - n.leading_zeros()).max(1).div_ceil(7);
+    let defined = ids.defined_funcs;
+    let count_grew = leb_width(defined) != leb_width(defined + changes.new_funcs.len());
+    let changed_code = shifted || count_grew || !encoded.is_empty();
 
     // Encode the new bodies before writing: they may need types the input lacks, which must
     // be known before the type section is written.
@@ -96,8 +101,11 @@ pub fn write(
     let new_func_types: Vec<u32> = changes
         .new_funcs
         .iter()
-        .map(|&f| indices.ty(module.funcs.get(f).ty()))
+        .map(|&f| indices.plain_ty(module.funcs.get(f).ty()))
         .collect();
+    if let Some(&ty) = indices.take_ambiguous_used().first() {
+        return Err(ambiguous_type(module, ty, "a function asyncify adds"));
+    }
     let new_tables: Vec<wasm_encoder::TableType> = changes
         .new_tables
         .iter()
@@ -735,6 +743,15 @@ fn section_ids(wasm: &[u8]) -> Result<IdSet<u8>> {
     Ok(ids)
 }
 
+/// The refusal for code that mentions a type walrus merged with a distinct one.
+pub fn ambiguous_type(module: &Module, ty: walrus::TypeId, user: &str) -> Error {
+    Error::unsupported(format!(
+        "{user} uses type {}, which the input declares both inside and outside a rec group; \
+         asyncify cannot tell such types apart yet (its IR merges them)",
+        crate::passes::runtime_api::signature(module, ty)
+    ))
+}
+
 fn function_type(
     module: &Module,
     id: TypeId,
@@ -887,7 +904,10 @@ fn rewrite_names(
             }
             Name::Local(map) => {
                 saw_locals = true;
-                add(2, &local_names(map, module, &out_func, indices, bodies)?.0);
+                add(
+                    2,
+                    &local_names(map, module, ids, &out_func, indices, bodies)?.0,
+                );
             }
             Name::Label(map) => {
                 let mut out = IndirectNameMap::new();
@@ -937,7 +957,7 @@ fn rewrite_names(
     if !saw_locals && !bodies.is_empty() {
         let empty = wasmparser::IndirectNameMap::new(wasmparser::BinaryReader::new(&[0], 0))
             .map_err(bad)?;
-        let (out, count) = local_names(empty, module, &out_func, indices, bodies)?;
+        let (out, count) = local_names(empty, module, ids, &out_func, indices, bodies)?;
         if count > 0 {
             add(2, &out);
         }
@@ -980,6 +1000,7 @@ fn append_func_names(out: &mut NameMap, module: &Module, changes: &Changes, indi
 fn local_names(
     map: wasmparser::IndirectNameMap<'_>,
     module: &Module,
+    ids: &OriginalIds,
     out_func: &dyn Fn(u32) -> Option<(u32, FunctionId)>,
     indices: &Indices,
     bodies: &IdMap<FunctionId, (wasm_encoder::Function, Vec<walrus::LocalId>)>,
@@ -989,12 +1010,22 @@ fn local_names(
     // Output function index -> names, merged from the input (untouched functions) and walrus
     // (changed and new functions), emitted in index order.
     let mut by_index: Vec<(u32, NameMap)> = Vec::new();
+    let mut input_names: IdMap<FunctionId, std::collections::HashMap<u32, String>> =
+        IdMap::default();
     for indirect in map {
         let indirect = indirect.map_err(bad)?;
         let Some((index, id)) = out_func(indirect.index) else {
             continue;
         };
         if bodies.contains_key(&id) {
+            // Re-encoded: its input locals keep their names wherever they ended up (walrus
+            // drops them: it reads the name section before the locals exist).
+            let mut names = std::collections::HashMap::new();
+            for naming in indirect.names {
+                let naming = naming.map_err(bad)?;
+                names.insert(naming.index, naming.name.to_string());
+            }
+            input_names.insert(id, names);
             continue;
         }
         by_index.push((index, copy_map(indirect.names)?));
@@ -1002,8 +1033,18 @@ fn local_names(
     for (&id, (_, locals)) in bodies {
         let mut out = NameMap::new();
         let mut any = false;
+        let first = ids
+            .locals
+            .get(&id)
+            .map_or(0..0, |&(first, count)| first..first + count as usize);
+        let input = input_names.get(&id);
         for (i, &local) in locals.iter().enumerate() {
-            if let Some(name) = &module.locals.get(local).name {
+            let from_input = || {
+                let index = local.index().checked_sub(first.start)?;
+                first.contains(&local.index()).then_some(())?;
+                input?.get(&(index as u32))
+            };
+            if let Some(name) = from_input().or(module.locals.get(local).name.as_ref()) {
                 out.append(i as u32, name);
                 any = true;
             }

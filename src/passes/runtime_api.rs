@@ -531,16 +531,22 @@ fn check_no_clashes(module: &Module, options: &Options) -> Result<()> {
     Ok(())
 }
 
-fn signature(module: &Module, ty: walrus::TypeId) -> String {
-    let list = |tys: &[ValType]| {
-        tys.iter()
-            .map(|t| format!("{t}"))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    format!(
-        "(param {}) (result {})",
-        list(module.types.params(ty)),
-        list(module.types.results(ty))
-    )
+/// A function type as WAT writes it.
+pub fn signature(module: &Module, ty: walrus::TypeId) -> String {
+    // As in WAT: `(func (param i32) (result i32))`, empty lists left out.
+    let mut text = String::from("(func");
+    for (keyword, tys) in [
+        ("param", module.types.params(ty)),
+        ("result", module.types.results(ty)),
+    ] {
+        if !tys.is_empty() {
+            text.push_str(&format!(" ({keyword}"));
+            for t in tys {
+                text.push_str(&format!(" {t}"));
+            }
+            text.push(')');
+        }
+    }
+    text.push(')');
+    text
 }

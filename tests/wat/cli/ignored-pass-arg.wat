@@ -1,4 +1,3 @@
-;; PENDING: needs the real transform
 ;; A pass argument of another wasm-opt pass is ignored with a warning.
 ;; RUN: % -t --pass-arg=inlining-max-size@20 --imports env.sleep
 (module

@@ -1,4 +1,3 @@
-;; PENDING: needs the real transform; all RUN lines must give the same output
 ;; wasm-opt's spellings of the options give the same result as ours: only `run` (calls the
 ;; pausing import) and `helper` (in the add-list) are instrumented; `other`'s indirect call is
 ;; ignored and `print` cannot pause.

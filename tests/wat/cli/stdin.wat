@@ -1,4 +1,3 @@
-;; PENDING: needs the real transform
 ;; `-` reads the module from standard input, binary or text.
 ;; RUN: - -t < %
 ;; RUN: - -t < %S/stdin.wasm

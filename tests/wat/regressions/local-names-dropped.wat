@@ -1,13 +1,11 @@
-;; PENDING: bug: instrumented functions lose the local names of the input's name section
-;; `$f` is instrumented; its parameter `$x` and local `$y` are named in the input, but the
-;; output names only the locals asyncify added (`(param i32) (local i32) (local $rewind_index
-;; i32) ...`, `local.get 0`). Untouched functions keep theirs (`$g`: `$p`, `$l`).
-;; Cause: walrus 0.28 parses the name section when it meets it, before the function bodies
-;; (and so their locals) exist; `indices.get_local` fails and the names are dropped with a
-;; `log::warn!`. The writer then regenerates local names of changed functions from walrus
-;; (`local_names` in src/emit/writer.rs), which has none for the input's locals.
-;; Expected: `(param $x i32) (local $y i32) (local $rewind_index i32) ...`.
+;; Regression: instrumented functions lost the local names of the input's name section.
+;; `$f` is instrumented; its parameter `$x` and local `$y` are named in the input. walrus 0.28
+;; reads the name section before the locals exist and drops their names, and the writer
+;; re-encodes changed functions' local names from walrus. The writer now maps each local
+;; back to its input index (`OriginalIds::locals`) and copies the input's name. Expected:
+;; `(param $x i32) (local $y i32) (local $resume i32) ...`; untouched `$g` keeps `$p`, `$l`.
 ;; RUN: % --imports env.sleep -t
+;; RUN: % --imports env.sleep -O -t
 (module
   (import "env" "sleep" (func $sleep))
   (memory 1)
