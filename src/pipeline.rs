@@ -277,13 +277,16 @@ fn prepare(
 ) -> Result<Prepared> {
     let call_pauses = |f: FunctionId| decision.can_pause[graph.position(f)];
     let instrumented = |f: FunctionId| decision.instrumented(graph.position(f));
+    let indirect_pauses = |table: Option<walrus::TableId>, ty: walrus::TypeId| {
+        decision.indirect_site_pauses(index, &graph.indirect, table, ty)
+    };
     let cx = flow::FlowContext {
         state: runtime.place.state,
         pointer: runtime.place.width.val_type(),
         func_types,
         call_pauses: &call_pauses,
         instrumented: &instrumented,
-        indirect_pauses: decision.indirect_pauses_in(index),
+        indirect_pauses: &indirect_pauses,
         name: &graph.funcs[index].name,
     };
     let ty = module.funcs.get(id).ty();

@@ -131,6 +131,27 @@ impl Instrumentation {
     pub fn indirect_pauses_in(&self, index: usize) -> bool {
         self.indirect_pause_points[index]
     }
+
+    /// Whether one indirect call inside the function at `index`, through `table` (`None`:
+    /// `call_ref`) with type `ty`, is a pause point: with narrowing, only calls of a class
+    /// that can reach something pausing are (a function may make both kinds).
+    pub fn indirect_site_pauses(
+        &self,
+        index: usize,
+        indirect: &IndirectCalls,
+        table: Option<walrus::TableId>,
+        ty: walrus::TypeId,
+    ) -> bool {
+        if !self.indirect_pause_points[index] {
+            return false;
+        }
+        if self.from_list[index] || !self.narrowing {
+            return true;
+        }
+        indirect
+            .class_of(table, ty)
+            .is_none_or(|class| self.class_pauses[class].is_some())
+    }
 }
 
 /// Decide which functions can pause. Warnings (list entries that match nothing) and, with

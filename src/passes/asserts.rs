@@ -71,17 +71,19 @@ pub fn run(func: &mut LocalFunction, locals: &mut ModuleLocals, state: GlobalId)
 
 /// Add the checks to a function that will be instrumented: trap if the state is not normal
 /// after a call that is not a pause point. `call_pauses` says whether a direct call to a
-/// function is a pause point, `indirect_pauses` whether indirect calls are.
+/// function is a pause point, `indirect_pauses` whether an indirect call through a table
+/// (`None`: `call_ref`) with a type is.
 pub fn run_instrumented(
     func: &mut LocalFunction,
     state: GlobalId,
     call_pauses: &dyn Fn(FunctionId) -> bool,
-    indirect_pauses: bool,
+    indirect_pauses: &dyn Fn(Option<walrus::TableId>, walrus::TypeId) -> bool,
 ) {
     for seq in crate::ir::seqs_pre_order(func) {
         let checked = |instr: &Instr| match instr {
             Instr::Call(c) => !call_pauses(c.func),
-            Instr::CallIndirect(_) | Instr::CallRef(_) => !indirect_pauses,
+            Instr::CallIndirect(c) => !indirect_pauses(Some(c.table), c.ty),
+            Instr::CallRef(c) => !indirect_pauses(None, c.ty),
             _ => false,
         };
         if !func.block(seq).instrs.iter().any(|(i, _)| checked(i)) {

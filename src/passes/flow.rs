@@ -92,8 +92,9 @@ pub struct FlowContext<'a> {
     pub call_pauses: &'a dyn Fn(FunctionId) -> bool,
     /// Whether this function is instrumented (restores its own locals when rewound).
     pub instrumented: &'a dyn Fn(FunctionId) -> bool,
-    /// Whether indirect calls are pause points in this function.
-    pub indirect_pauses: bool,
+    /// Whether an indirect call in this function, through a table (`None`: `call_ref`)
+    /// with a type, is a pause point.
+    pub indirect_pauses: &'a dyn Fn(Option<walrus::TableId>, walrus::TypeId) -> bool,
     /// Readable name of the function, for errors.
     pub name: &'a str,
 }
@@ -902,7 +903,8 @@ enum Cond {
 fn is_pause_call(instr: &Instr, cx: &FlowContext) -> bool {
     match instr {
         Instr::Call(c) => (cx.call_pauses)(c.func),
-        Instr::CallIndirect(_) | Instr::CallRef(_) => cx.indirect_pauses,
+        Instr::CallIndirect(c) => (cx.indirect_pauses)(Some(c.table), c.ty),
+        Instr::CallRef(c) => (cx.indirect_pauses)(None, c.ty),
         _ => false,
     }
 }
@@ -925,14 +927,16 @@ fn untail_pausing_calls(instrs: &mut Vec<(Instr, InstrLocId)>, cx: &FlowContext)
                 Instr::ReturnCall(c) if (cx.call_pauses)(c.func) => {
                     Some(Call { func: c.func }.into())
                 }
-                Instr::ReturnCallIndirect(c) if cx.indirect_pauses => Some(
+                Instr::ReturnCallIndirect(c) if (cx.indirect_pauses)(Some(c.table), c.ty) => Some(
                     CallIndirect {
                         ty: c.ty,
                         table: c.table,
                     }
                     .into(),
                 ),
-                Instr::ReturnCallRef(c) if cx.indirect_pauses => Some(CallRef { ty: c.ty }.into()),
+                Instr::ReturnCallRef(c) if (cx.indirect_pauses)(None, c.ty) => {
+                    Some(CallRef { ty: c.ty }.into())
+                }
                 _ => None,
             };
             if let Some(call) = call {
