@@ -43,48 +43,35 @@ pub struct OriginalIds {
 }
 
 impl OriginalIds {
-    fn from_walrus(ids: &IndicesToIds) -> OriginalIds {
+    /// `local_counts[i]`: how many locals (parameters included) defined function `i` has.
+    fn from_walrus(ids: &IndicesToIds, local_counts: &[u32]) -> OriginalIds {
         fn collect<T>(get: impl Fn(u32) -> walrus::Result<T>) -> Vec<T> {
             (0..).map_while(|i| get(i).ok()).collect()
         }
+        let funcs = collect(|i| ids.get_func(i));
+        let imported = funcs.len().saturating_sub(local_counts.len());
+        // Only functions with locals are asked for local 0: a failed lookup is an error value
+        // with a backtrace (slow under RUST_BACKTRACE=1).
+        let locals = funcs[imported..]
+            .iter()
+            .zip(local_counts)
+            .filter(|&(_, &count)| count > 0)
+            .filter_map(|(&f, &count)| Some((f, (ids.get_local(f, 0).ok()?.index(), count))))
+            .collect();
         OriginalIds {
             types: collect(|i| ids.get_type(i)),
-            funcs: collect(|i| ids.get_func(i)),
+            funcs,
             globals: collect(|i| ids.get_global(i)),
             tables: collect(|i| ids.get_table(i)),
             memories: collect(|i| ids.get_memory(i)),
             elems: collect(|i| ids.get_element(i)),
             data: collect(|i| ids.get_data(i)),
             tags: collect(|i| ids.get_tag(i)),
-            locals: collect(|i| ids.get_func(i))
-                .into_iter()
-                .filter_map(|f| {
-                    let first = ids.get_local(f, 0).ok()?.index();
-                    Some((f, (first, count_locals(ids, f))))
-                })
-                .collect(),
+            locals,
             defined_funcs: 0,
             plain_types: Vec::new(),
         }
     }
-}
-
-/// Number of locals walrus recorded for `func`, by binary search over `get_local`.
-fn count_locals(ids: &IndicesToIds, func: FunctionId) -> u32 {
-    let (mut known, mut beyond) = (1u32, 2u32); // local 0 exists
-    while ids.get_local(func, beyond - 1).is_ok() {
-        known = beyond;
-        beyond = beyond.saturating_mul(2);
-    }
-    while beyond - known > 1 {
-        let mid = known + (beyond - known) / 2;
-        if ids.get_local(func, mid - 1).is_ok() {
-            known = mid;
-        } else {
-            beyond = mid;
-        }
-    }
-    known
 }
 
 /// Turn the input into binary wasm: binary passes through, text is parsed as WAT.
@@ -263,11 +250,12 @@ fn form_end(bytes: &[u8], mut pos: usize) -> Option<usize> {
 pub fn parse(wasm: &[u8]) -> Result<(Module, OriginalIds)> {
     let captured: Arc<Mutex<Option<OriginalIds>>> = Arc::default();
     let sink = captured.clone();
+    let (plain_types, local_counts) = scan(wasm);
     let mut config = ModuleConfig::new();
     config
         .generate_producers_section(false)
         .on_parse(move |_, ids| {
-            *sink.lock().unwrap() = Some(OriginalIds::from_walrus(ids));
+            *sink.lock().unwrap() = Some(OriginalIds::from_walrus(ids, &local_counts));
             Ok(())
         });
     let module = config.parse(wasm).map_err(|e| {
@@ -288,7 +276,7 @@ pub fn parse(wasm: &[u8]) -> Result<(Module, OriginalIds)> {
         .unwrap()
         .take()
         .expect("walrus calls on_parse after a successful parse");
-    ids.plain_types = plain_types(wasm);
+    ids.plain_types = plain_types;
     ids.defined_funcs = module
         .funcs
         .iter()
@@ -297,10 +285,15 @@ pub fn parse(wasm: &[u8]) -> Result<(Module, OriginalIds)> {
     Ok((module, ids))
 }
 
-/// Which of the input's types are plain (see [`OriginalIds::plain_types`]). The module has
-/// been parsed already, so the type section is known to be well formed.
-fn plain_types(wasm: &[u8]) -> Vec<bool> {
+/// What walrus does not tell: which of the input's types are plain (see
+/// [`OriginalIds::plain_types`]), and how many locals (parameters included) each defined
+/// function has. Reads the type, function and code sections' headers, not the code; stops at
+/// the first malformed part (walrus then reports it).
+fn scan(wasm: &[u8]) -> (Vec<bool>, Vec<u32>) {
     let mut plain = Vec::new();
+    let mut params = Vec::new();
+    let mut func_types = Vec::new();
+    let mut locals = Vec::new();
     for payload in wasmparser::Parser::new(0).parse_all(wasm) {
         match payload {
             Ok(wasmparser::Payload::TypeSection(reader)) => {
@@ -308,14 +301,35 @@ fn plain_types(wasm: &[u8]) -> Vec<bool> {
                     let explicit = group.is_explicit_rec_group();
                     for ty in group.into_types() {
                         plain.push(!explicit && ty.is_final && ty.supertype_idx.is_none());
+                        params.push(match &ty.composite_type.inner {
+                            wasmparser::CompositeInnerType::Func(f) => f.params().len() as u32,
+                            _ => 0,
+                        });
                     }
                 }
             }
-            Ok(wasmparser::Payload::CodeSectionStart { .. }) | Err(_) => break,
+            Ok(wasmparser::Payload::FunctionSection(reader)) => {
+                func_types.extend(reader.into_iter().map_while(|t| t.ok()));
+            }
+            Ok(wasmparser::Payload::CodeSectionEntry(body)) => {
+                let Some(&ty) = func_types.get(locals.len()) else {
+                    break;
+                };
+                let Ok(reader) = body.get_locals_reader() else {
+                    break;
+                };
+                let declared = reader
+                    .into_iter()
+                    .map_while(|l| l.ok())
+                    .fold(0u32, |n, (count, _)| n.saturating_add(count));
+                let from_type = params.get(ty as usize).copied().unwrap_or(0);
+                locals.push(from_type.saturating_add(declared));
+            }
+            Err(_) => break,
             Ok(_) => {}
         }
     }
-    plain
+    (plain, locals)
 }
 
 #[cfg(test)]

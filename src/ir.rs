@@ -67,6 +67,16 @@ pub fn child_seqs(instr: &Instr) -> impl Iterator<Item = InstrSeqId> + '_ {
         }))
 }
 
+/// Whether `instr` nests instruction sequences (a cheap test before [`child_seqs`], which
+/// walks run for every instruction).
+#[inline]
+pub fn has_child_seqs(instr: &Instr) -> bool {
+    matches!(
+        instr,
+        Instr::Block(_) | Instr::Loop(_) | Instr::IfElse(_) | Instr::TryTable(_) | Instr::Try(_)
+    )
+}
+
 /// Every instruction sequence reachable from the function's entry, in pre-order (a sequence
 /// comes before the sequences nested in it, siblings in program order).
 pub fn seqs_pre_order(func: &LocalFunction) -> Vec<InstrSeqId> {
@@ -76,7 +86,9 @@ pub fn seqs_pre_order(func: &LocalFunction) -> Vec<InstrSeqId> {
         order.push(seq);
         let before = stack.len();
         for (instr, _) in func.block(seq).instrs.iter() {
-            stack.extend(child_seqs(instr));
+            if has_child_seqs(instr) {
+                stack.extend(child_seqs(instr));
+            }
         }
         // Children were pushed in program order; reverse them so the first pops first.
         stack[before..].reverse();
@@ -92,7 +104,9 @@ pub fn nesting_depth(func: &LocalFunction) -> usize {
     while let Some((seq, depth)) = stack.pop() {
         deepest = deepest.max(depth);
         for (instr, _) in func.block(seq).instrs.iter() {
-            stack.extend(child_seqs(instr).map(|child| (child, depth + 1)));
+            if has_child_seqs(instr) {
+                stack.extend(child_seqs(instr).map(|child| (child, depth + 1)));
+            }
         }
     }
     deepest
