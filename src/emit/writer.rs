@@ -746,10 +746,23 @@ fn section_ids(wasm: &[u8]) -> Result<IdSet<u8>> {
 /// The refusal for code that mentions a type walrus merged with a distinct one.
 pub fn ambiguous_type(module: &Module, ty: walrus::TypeId, user: &str) -> Error {
     Error::unsupported(format!(
-        "{user} uses type {}, which the input declares both inside and outside a rec group; \
-         asyncify cannot tell such types apart yet (its IR merges them)",
-        crate::passes::runtime_api::signature(module, ty)
+        "{user} uses type {}, which the input declares more than once (inside and outside \
+         rec groups); asyncify cannot tell such types apart yet (its IR merges them)",
+        describe_type(module, ty)
     ))
+}
+
+/// A type as WAT writes it, for messages (struct and array fields are not spelled out).
+fn describe_type(module: &Module, ty: walrus::TypeId) -> String {
+    let t = module.types.get(ty);
+    if t.as_function().is_some() {
+        crate::passes::runtime_api::signature(module, ty)
+    } else if let Some(s) = t.as_struct() {
+        let n = s.fields.len();
+        format!("(struct with {n} field{})", if n == 1 { "" } else { "s" })
+    } else {
+        "(array)".to_string()
+    }
 }
 
 fn function_type(

@@ -373,6 +373,18 @@ impl Slot {
     }
 }
 
+/// The type of the local [`Flow::temps`] makes for a value of type `ty`: non-null
+/// references are held in nullable locals (a local must be defaultable).
+fn temp_type(ty: ValType) -> ValType {
+    match ty {
+        ValType::Ref(r) => ValType::Ref(RefType {
+            nullable: true,
+            ..r
+        }),
+        other => other,
+    }
+}
+
 fn is_pure_push(instr: &Instr) -> bool {
     matches!(instr, Instr::Const(_) | Instr::LocalGet(_))
 }
@@ -398,7 +410,22 @@ impl Flow<'_, '_> {
         target: Option<&[LocalId]>,
         passes: bool,
     ) -> Result<Vec<LocalId>> {
-        let (_, result_tys) = self.seq_sig(func.block(seq).ty);
+        let (param_tys, result_tys) = self.seq_sig(func.block(seq).ty);
+        // The locals outside have the types of the values pushed there; with GC subtyping the
+        // block may declare a supertype, which is what it holds inside: such parameters move
+        // into locals of the declared type.
+        let params: Vec<LocalId> = params
+            .iter()
+            .zip(&param_tys)
+            .map(|(&p, &ty)| {
+                if self.locals.get(p).ty() == temp_type(ty) {
+                    p
+                } else {
+                    self.temps(&[ty])[0]
+                }
+            })
+            .collect();
+        let params = &params[..];
         let old = std::mem::take(&mut func.block_mut(seq).instrs);
         // sites_after[i]: pause points in old[i..].
         let mut sites_after = vec![0u32; old.len() + 1];
