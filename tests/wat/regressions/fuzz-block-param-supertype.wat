@@ -2,7 +2,8 @@
 ;; (`(ref $t)` in, `structref` declared) gave an invalid module when the block pauses: the
 ;; value went through one local typed after the value outside (`(ref null $t)`), and the
 ;; block's `local.set` of its `structref` parameter into that local did not validate.
-;; Found by the `validates` fuzz target (wasm-smith with GC). Parameters whose declared type
+;; Found twice by the `validates` fuzz target (wasm-smith with GC; also as `nullexternref`
+;; into `externref`, the second function). Parameters whose declared type
 ;; differs now move into locals of the declared type inside the block.
 ;; RUN: % --imports env.sleep -t
 ;; RUN: % --imports env.sleep -O -t
@@ -13,6 +14,12 @@
   (func (export "run") (result i32)
     struct.new_default $t
     block (param structref) (result i32)
+      call $sleep
+      ref.is_null
+    end)
+  (func (export "none") (result i32)
+    ref.null noextern
+    block (param externref) (result i32)
       call $sleep
       ref.is_null
     end))
