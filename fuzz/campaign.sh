@@ -11,7 +11,7 @@ target=$1
 total=$2
 logs=${3:-$(dirname "$0")/campaign-logs}
 cd "$(dirname "$0")"
-mkdir -p "$logs" "corpus/$target"
+mkdir -p "$logs" "corpus/$target" "artifacts/$target"
 cargo fuzz build --sanitizer none "$target" >&2
 start=$(date +%s)
 executions=0
