@@ -439,18 +439,29 @@ fn limits_locals() {
     with_big_stack(|| runs_like_original(&limits::many_locals(5_000, 5_000)));
 }
 
-#[test]
-fn limits_all_locals_used() {
-    // The output either fits or the tool refuses with a clear error (not an internal one).
-    let dir = scratch("limits-all-locals");
-    let input = dir.join("all-locals.wasm");
-    std::fs::write(&input, limits::all_locals_used(49_999)).unwrap();
+/// Run the tool (pausing import `env.sleep_i32`) on `wasm`, which is at or past a limit, and
+/// print what happened.
+fn refusal_at_limit(name: &str, wasm: &[u8], label: &str) -> Measured {
+    let dir = scratch(name);
+    let input = dir.join(format!("{name}.wasm"));
+    std::fs::write(&input, wasm).unwrap();
     let m = limits::measure(&limits_binary(), &input, &["--imports=env.sleep_i32"]);
     eprintln!(
-        "limits: 50,000 used locals: exit {:?}, {:.2} s, stderr {:?}",
+        "limits: {label}: exit {:?}, {:.2} s, stderr {:?}",
         m.exit,
         m.seconds,
         m.stderr.trim()
+    );
+    m
+}
+
+#[test]
+fn limits_all_locals_used() {
+    // The output either fits or the tool refuses with a clear error (not an internal one).
+    let m = refusal_at_limit(
+        "limits-all-locals",
+        &limits::all_locals_used(49_999),
+        "50,000 used locals",
     );
     assert!(
         m.exit == Some(0)
@@ -463,15 +474,10 @@ fn limits_all_locals_used() {
 #[test]
 fn limits_locals_over_engine_limit() {
     // 65,536 locals: invalid for every engine; a clear refusal, not a crash.
-    let dir = scratch("limits-locals-65k");
-    let input = dir.join("locals-65k.wasm");
-    std::fs::write(&input, limits::many_locals(65_536, 10)).unwrap();
-    let m = limits::measure(&limits_binary(), &input, &["--imports=env.sleep_i32"]);
-    eprintln!(
-        "limits: 65,536 locals: exit {:?}, {:.2} s, stderr {:?}",
-        m.exit,
-        m.seconds,
-        m.stderr.trim()
+    let m = refusal_at_limit(
+        "limits-locals-65k",
+        &limits::many_locals(65_536, 10),
+        "65,536 locals",
     );
     assert_eq!(m.exit, Some(1), "{}", m.stderr);
     assert!(m.stderr.starts_with("error: "), "{}", m.stderr);
@@ -481,15 +487,10 @@ fn limits_locals_over_engine_limit() {
 #[test]
 fn limits_nesting_over_limit() {
     // Deeper than the 100,000 levels asyncify instruments: refused before any pass runs.
-    let dir = scratch("limits-nesting-over");
-    let input = dir.join("nesting-100k.wasm");
-    std::fs::write(&input, limits::deep_nesting(100_002)).unwrap();
-    let m = limits::measure(&limits_binary(), &input, &["--imports=env.sleep_i32"]);
-    eprintln!(
-        "limits: 100,002 levels: exit {:?}, {:.2} s, stderr {:?}",
-        m.exit,
-        m.seconds,
-        m.stderr.trim()
+    let m = refusal_at_limit(
+        "limits-nesting-over",
+        &limits::deep_nesting(100_002),
+        "100,002 levels",
     );
     assert_eq!(m.exit, Some(1), "{}", m.stderr);
     assert!(
