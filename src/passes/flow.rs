@@ -668,7 +668,13 @@ impl Flow<'_, '_> {
             finals
         } else {
             let current: Vec<Option<LocalId>> = stack.iter().map(Slot::temp).collect();
-            let all_temps = current.iter().all(Option::is_some);
+            // Temps can stand for the results if they have the declared types (with GC
+            // subtyping the values inside may have a subtype, and the parent stores the
+            // block's results back into these locals).
+            let all_temps = current.len() == result_tys.len()
+                && current.iter().zip(&result_tys).all(|(local, &ty)| {
+                    local.is_some_and(|l| self.locals.get(l).ty() == temp_type(ty))
+                });
             match target {
                 Some(t) if current.iter().copied().eq(t.iter().map(|&l| Some(l))) => t.to_vec(),
                 None if all_temps => current.into_iter().flatten().collect(),

@@ -4,7 +4,9 @@
 ;; block's `local.set` of its `structref` parameter into that local did not validate.
 ;; Found twice by the `validates` fuzz target (wasm-smith with GC; also as `nullexternref`
 ;; into `externref`, the second function). Parameters whose declared type
-;; differs now move into locals of the declared type inside the block.
+;; differs now move into locals of the declared type inside the block. The same held for
+;; results (third function, found by `hostile_input`): a block's results left in locals of a
+;; subtype were stored back into them from the block's declared supertype.
 ;; RUN: % --imports env.sleep -t
 ;; RUN: % --imports env.sleep -O -t
 (module
@@ -22,4 +24,10 @@
     block (param externref) (result i32)
       call $sleep
       ref.is_null
-    end))
+    end)
+  (func (export "result") (result i32)
+    block (result structref)
+      struct.new_default $t
+      call $sleep
+    end
+    ref.is_null))
