@@ -188,12 +188,7 @@ fn instrument(analyzed: Analyzed<'_>, options: &Options, stack: usize) -> Result
             if let Some(frame) = &mut frames[p.index] {
                 (frame.saved_locals, frame.bytes) = (p.saved.len() as u32, bytes);
             }
-            let body = encode_function(&module, &p.func, &mut indices, changes.local_order);
-            check_locals(name, body.locals.len())?;
-            if let Some(&ty) = indices.take_ambiguous_used().first() {
-                let user = format!("function `{name}`");
-                return Err(writer::ambiguous_type(&module, ty, &user));
-            }
+            let body = encode_checked(&module, &p.func, &mut indices, &changes, name)?;
             encoded.insert(p.id, body);
         }
     }
@@ -209,12 +204,7 @@ fn instrument(analyzed: Analyzed<'_>, options: &Options, stack: usize) -> Result
             }
             let mut func = take_body(&mut module, facts.id);
             asserts::run(&mut func, &mut module.locals, runtime.place.state);
-            let body = encode_function(&module, &func, &mut indices, changes.local_order);
-            check_locals(&facts.name, body.locals.len())?;
-            if let Some(&ty) = indices.take_ambiguous_used().first() {
-                let user = format!("function `{}`", facts.name);
-                return Err(writer::ambiguous_type(&module, ty, &user));
-            }
+            let body = encode_checked(&module, &func, &mut indices, &changes, &facts.name)?;
             encoded.insert(facts.id, body);
         }
     }
@@ -358,6 +348,27 @@ fn finish(
         cleanup::run(func);
     }
     Ok(bytes)
+}
+
+/// Encode a changed function, refusing it if it has more locals than engines accept or
+/// mentions a type walrus merged with a distinct one.
+fn encode_checked(
+    module: &Module,
+    func: &LocalFunction,
+    indices: &mut crate::emit::indices::Indices,
+    changes: &Changes,
+    name: &str,
+) -> Result<crate::emit::encode::EncodedFunction> {
+    let body = encode_function(module, func, indices, changes.local_order);
+    check_locals(name, body.locals.len())?;
+    if let Some(&ty) = indices.take_ambiguous_used().first() {
+        return Err(writer::ambiguous_type(
+            module,
+            ty,
+            &format!("function `{name}`"),
+        ));
+    }
+    Ok(body)
 }
 
 /// Locals (parameters included) a function may have: the limit of wasmparser, V8 and the

@@ -87,7 +87,8 @@ pub struct Indices {
     types: IdMap<TypeId, u32>,
     /// For walrus type ids the input declares as a plain type: that type's index.
     plain: IdMap<TypeId, u32>,
-    /// Type ids walrus gave to several distinct input types (see [`Indices::ambiguous`]).
+    /// Type ids walrus gave to several distinct input types (the same signature inside and
+    /// outside an explicit rec group): code mentioning them cannot be re-encoded faithfully.
     ambiguous: IdSet<TypeId>,
     /// Ambiguous ids that code being encoded asked for.
     ambiguous_used: Vec<TypeId>,
@@ -120,12 +121,6 @@ impl Indices {
             }
         }
         self.original_type_count = types.len() as u32;
-    }
-
-    /// Whether walrus gave `id` to input types that are distinct (the same signature inside
-    /// and outside an explicit rec group): code mentioning it cannot be re-encoded faithfully.
-    pub fn ambiguous(&self, id: TypeId) -> bool {
-        self.ambiguous.contains(&id)
     }
 
     /// Ambiguous type ids asked for by [`Indices::ty`] since the last call, drained.
