@@ -24,7 +24,7 @@ use std::collections::VecDeque;
 use std::sync::OnceLock;
 use wasmtime::{
     Caller, Config, Engine, Extern, ExternType, Func, FuncType, Instance, Linker, Module, OptLevel,
-    Store, Trap, V128, Val, ValType,
+    Store, StoreLimits, StoreLimitsBuilder, Trap, V128, Val, ValType,
 };
 
 /// When a pausing import pauses.
@@ -38,6 +38,13 @@ pub enum Policy {
         percent: u32,
     },
 }
+
+/// Largest size any memory may grow to (the transformed module's buffers included).
+const MAX_MEMORY_BYTES: usize = 64 << 20;
+/// Most host calls a run may make.
+const MAX_TRANSCRIPT: usize = 100_000;
+/// Largest size any table may grow to.
+const MAX_TABLE_ELEMENTS: usize = 1 << 20;
 
 #[derive(Clone, Debug)]
 pub struct HostConfig {
@@ -135,6 +142,18 @@ impl std::fmt::Display for Violation {
 
 impl std::error::Error for Violation {}
 
+/// The program logged [`MAX_TRANSCRIPT`] lines: stopped, inconclusive like running out of fuel.
+#[derive(Debug)]
+struct TranscriptFull;
+
+impl std::fmt::Display for TranscriptFull {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "more than {MAX_TRANSCRIPT} host calls")
+    }
+}
+
+impl std::error::Error for TranscriptFull {}
+
 fn violation(m: String) -> wasmtime::Error {
     wasmtime::Error::new(Violation(m))
 }
@@ -212,11 +231,33 @@ struct State {
     other_counter: u64,
     rng: u64,
     transcript: Vec<(Who, String)>,
+    /// Host calls made by the program's own calls and by `between` calls.
+    program_lines: usize,
+    between_lines: usize,
+    /// Caps what the program may allocate, so a loop of `memory.grow` without a declared
+    /// maximum fails the grow (the same in both runs) instead of exhausting the fuzzer's memory.
+    limits: StoreLimits,
 }
 
 impl State {
-    fn log(&mut self, line: String) {
+    /// Record a host call. A program that makes more than [`MAX_TRANSCRIPT`] calls is stopped
+    /// like one that runs out of fuel (the transformed run gets more fuel than the reference:
+    /// without a cap, a logging loop fills the fuzzer's memory). Lines of `between` calls are
+    /// not compared: past the cap they are dropped.
+    fn log(&mut self, line: String) -> wasmtime::Result<()> {
+        if self.current == Who::Between {
+            self.between_lines += 1;
+            if self.between_lines > MAX_TRANSCRIPT {
+                return Ok(());
+            }
+        } else {
+            self.program_lines += 1;
+            if self.program_lines > MAX_TRANSCRIPT {
+                return Err(wasmtime::Error::new(TranscriptFull));
+            }
+        }
         self.transcript.push((self.current, line));
+        Ok(())
     }
 
     fn should_pause(&mut self) -> bool {
@@ -349,6 +390,9 @@ fn classify(err: wasmtime::Error) -> Result<CallResult, RunError> {
     if let Some(v) = err.downcast_ref::<Violation>() {
         return Err(RunError::Protocol(v.0.clone()));
     }
+    if err.downcast_ref::<TranscriptFull>().is_some() {
+        return Ok(CallResult::Exhausted("transcript limit".into()));
+    }
     match err.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => Ok(CallResult::Exhausted("out of fuel".into())),
         Some(Trap::StackOverflow) => Ok(CallResult::Exhausted("stack overflow".into())),
@@ -404,9 +448,16 @@ impl Session {
             other_counter: 0,
             rng: 0,
             transcript: Vec::new(),
+            program_lines: 0,
+            between_lines: 0,
+            limits: StoreLimitsBuilder::new()
+                .memory_size(MAX_MEMORY_BYTES)
+                .table_elements(MAX_TABLE_ELEMENTS)
+                .build(),
         };
         let fuel = state.config.fuel;
         let mut store = Store::new(engine, state);
+        store.limiter(|state| &mut state.limits);
         store
             .set_fuel(fuel)
             .map_err(|e| RunError::Setup(format!("{e:?}")))?;
@@ -721,7 +772,7 @@ fn define_log(
         if let Some(p) = st.phase_problem(&line) {
             return Err(violation(p));
         }
-        st.log(line);
+        st.log(line)?;
         Ok(())
     })?;
     Ok(())
@@ -798,7 +849,7 @@ fn define_pausing(
                 }
                 st.other_counter += 1;
                 let values = compute(&full, &args, st.other_counter, &result_types);
-                st.log(line(&values));
+                st.log(line(&values))?;
                 write_results(results, &values);
                 return Ok(());
             };
@@ -840,7 +891,7 @@ fn define_pausing(
                         )));
                     }
                     let st = caller.data_mut();
-                    st.log(line(&pending.results));
+                    st.log(line(&pending.results))?;
                     write_results(results, &pending.results);
                     Ok(())
                 }
@@ -849,7 +900,7 @@ fn define_pausing(
                     let counter = st.coroutines[co].counter;
                     let values = compute(&full, &args, counter, &result_types);
                     if !st.config.asyncify || !st.should_pause() {
-                        st.log(line(&values));
+                        st.log(line(&values))?;
                         write_results(results, &values);
                         return Ok(());
                     }
