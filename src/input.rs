@@ -250,7 +250,15 @@ fn form_end(bytes: &[u8], mut pos: usize) -> Option<usize> {
 pub fn parse(wasm: &[u8]) -> Result<(Module, OriginalIds)> {
     let captured: Arc<Mutex<Option<OriginalIds>>> = Arc::default();
     let sink = captured.clone();
-    let (plain_types, local_counts) = scan(wasm);
+    let scanned = scan(wasm);
+    if scanned.gc_types
+        && let Err(e) = wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+            .validate_all(wasm)
+    {
+        return Err(Error::new(ErrorKind::Parse, e.to_string())
+            .context("input is not a valid WebAssembly module"));
+    }
+    let local_counts = scanned.locals;
     let mut config = ModuleConfig::new();
     config
         .generate_producers_section(false)
@@ -258,25 +266,43 @@ pub fn parse(wasm: &[u8]) -> Result<(Module, OriginalIds)> {
             *sink.lock().unwrap() = Some(OriginalIds::from_walrus(ids, &local_counts));
             Ok(())
         });
-    let module = config.parse(wasm).map_err(|e| {
-        // walrus parses a fixed set of features: a module that validates with every feature
-        // enabled uses one asyncify does not support, and is not invalid.
-        let valid = wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
-            .validate_all(wasm)
-            .is_ok();
-        if valid {
-            from_anyhow(ErrorKind::Unsupported, &e)
-                .context("the module uses a WebAssembly feature asyncify does not support yet")
-        } else {
-            from_anyhow(ErrorKind::Parse, &e).context("input is not a valid WebAssembly module")
+    // A panic in walrus on an input it should have refused is reported, not propagated.
+    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.parse(wasm)));
+    let module = match parsed {
+        Ok(Ok(module)) => module,
+        Ok(Err(e)) => {
+            return Err(if is_valid(wasm) {
+                // walrus parses a fixed set of features: a module that validates with every
+                // feature enabled uses one asyncify does not support, and is not invalid.
+                from_anyhow(ErrorKind::Unsupported, &e)
+                    .context("the module uses a WebAssembly feature asyncify does not support yet")
+            } else {
+                from_anyhow(ErrorKind::Parse, &e).context("input is not a valid WebAssembly module")
+            });
         }
-    })?;
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            return Err(
+                match wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+                    .validate_all(wasm)
+                {
+                    Err(e) => Error::new(ErrorKind::Parse, e.to_string())
+                        .context("input is not a valid WebAssembly module"),
+                    Ok(_) => Error::internal(format!("the wasm parser (walrus) panicked: {what}")),
+                },
+            );
+        }
+    };
     let mut ids = captured
         .lock()
         .unwrap()
         .take()
         .expect("walrus calls on_parse after a successful parse");
-    ids.plain_types = plain_types;
+    ids.plain_types = scanned.plain;
     ids.defined_funcs = module
         .funcs
         .iter()
@@ -285,13 +311,31 @@ pub fn parse(wasm: &[u8]) -> Result<(Module, OriginalIds)> {
     Ok((module, ids))
 }
 
-/// What walrus does not tell: which of the input's types are plain (see
-/// [`OriginalIds::plain_types`]), and how many locals (parameters included) each defined
-/// function has. Reads the type, function and code sections' headers, not the code; stops at
-/// the first malformed part (walrus then reports it).
-fn scan(wasm: &[u8]) -> (Vec<bool>, Vec<u32>) {
+fn is_valid(wasm: &[u8]) -> bool {
+    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+        .validate_all(wasm)
+        .is_ok()
+}
+
+/// What [`scan`] learns from the section headers.
+struct Scanned {
+    /// Which of the input's types are plain (see [`OriginalIds::plain_types`]).
+    plain: Vec<bool>,
+    /// How many locals (parameters included) each defined function has.
+    locals: Vec<u32>,
+    /// Whether some type is not a function type (struct, array): walrus looks up function
+    /// types by index before validating (a function or `try` declared with a struct type
+    /// makes it panic), so such modules are validated first.
+    gc_types: bool,
+}
+
+/// What walrus does not tell: which types are plain and how many locals each defined function
+/// has. Reads the type, function and code sections' headers, not the code; stops at the first
+/// malformed part (walrus then reports it).
+fn scan(wasm: &[u8]) -> Scanned {
     let mut plain = Vec::new();
-    let mut params = Vec::new();
+    // Parameter count of each type; `None` for types that are not function types.
+    let mut params: Vec<Option<u32>> = Vec::new();
     let mut func_types = Vec::new();
     let mut locals = Vec::new();
     for payload in wasmparser::Parser::new(0).parse_all(wasm) {
@@ -302,8 +346,10 @@ fn scan(wasm: &[u8]) -> (Vec<bool>, Vec<u32>) {
                     for ty in group.into_types() {
                         plain.push(!explicit && ty.is_final && ty.supertype_idx.is_none());
                         params.push(match &ty.composite_type.inner {
-                            wasmparser::CompositeInnerType::Func(f) => f.params().len() as u32,
-                            _ => 0,
+                            wasmparser::CompositeInnerType::Func(f) => {
+                                Some(f.params().len() as u32)
+                            }
+                            _ => None,
                         });
                     }
                 }
@@ -322,14 +368,19 @@ fn scan(wasm: &[u8]) -> (Vec<bool>, Vec<u32>) {
                     .into_iter()
                     .map_while(|l| l.ok())
                     .fold(0u32, |n, (count, _)| n.saturating_add(count));
-                let from_type = params.get(ty as usize).copied().unwrap_or(0);
+                let from_type = params.get(ty as usize).copied().flatten().unwrap_or(0);
                 locals.push(from_type.saturating_add(declared));
             }
             Err(_) => break,
             Ok(_) => {}
         }
     }
-    (plain, locals)
+    let gc_types = params.iter().any(Option::is_none);
+    Scanned {
+        plain,
+        locals,
+        gc_types,
+    }
 }
 
 #[cfg(test)]
