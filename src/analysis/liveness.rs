@@ -309,6 +309,7 @@ impl<'a> Solver<'a> {
                     let then_in = self.seq(func, i.consequent, live.clone());
                     // Guards are always entered in normal mode.
                     if self.flow.normal_only.contains(&i.consequent)
+                        || self.flow.element_guards.contains(&i.consequent)
                         || self.sites.contains_key(&i.consequent)
                     {
                         live = then_in;

