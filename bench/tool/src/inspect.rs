@@ -209,12 +209,11 @@ pub fn imports(file: &str) -> Result<()> {
         let mut seen = HashSet::new();
         for op in body.get_operators_reader()? {
             if let Operator::Call { function_index } | Operator::ReturnCall { function_index } = op?
+                && function_index < module.imported_funcs
             {
-                if function_index < module.imported_funcs {
-                    calls[function_index as usize] += 1;
-                    if seen.insert(function_index) {
-                        callers[function_index as usize] += 1;
-                    }
+                calls[function_index as usize] += 1;
+                if seen.insert(function_index) {
+                    callers[function_index as usize] += 1;
                 }
             }
         }
