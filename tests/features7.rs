@@ -572,6 +572,20 @@ fn try_table_pauses() {
     );
 }
 
+/// `try_table`s inside loops, with pause points after them: rewinds skip the whole element
+/// and its landing code; a loop that is a catch target; throws after a resume.
+#[test]
+fn try_table_in_loops_pauses() {
+    let program = load("exceptions_loops.wat");
+    let calls = [
+        ("loop_catch", i32s(&[5])),
+        ("retry", i32s(&[2])),
+        ("loop_catch", i32s(&[9])),
+        ("retry", i32s(&[7])),
+    ];
+    assert_same(&program, &opts(&[SLEEP]), &calls, &Setup::default(), 20);
+}
+
 /// A pause inside a legacy `catch` handler is refused when transforming, naming the function.
 #[test]
 fn pause_in_legacy_catch_is_refused() {
