@@ -252,11 +252,9 @@ pub fn parse(wasm: &[u8]) -> Result<(Module, OriginalIds)> {
     let sink = captured.clone();
     let scanned = scan(wasm);
     if scanned.gc_types
-        && let Err(e) = wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
-            .validate_all(wasm)
+        && let Some(e) = invalid(wasm)
     {
-        return Err(Error::new(ErrorKind::Parse, e.to_string())
-            .context("input is not a valid WebAssembly module"));
+        return Err(e);
     }
     let local_counts = scanned.locals;
     let mut config = ModuleConfig::new();
@@ -271,7 +269,7 @@ pub fn parse(wasm: &[u8]) -> Result<(Module, OriginalIds)> {
     let module = match parsed {
         Ok(Ok(module)) => module,
         Ok(Err(e)) => {
-            return Err(if is_valid(wasm) {
+            return Err(if invalid(wasm).is_none() {
                 // walrus parses a fixed set of features: a module that validates with every
                 // feature enabled uses one asyncify does not support, and is not invalid.
                 from_anyhow(ErrorKind::Unsupported, &e)
@@ -286,15 +284,9 @@ pub fn parse(wasm: &[u8]) -> Result<(Module, OriginalIds)> {
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
-            return Err(
-                match wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
-                    .validate_all(wasm)
-                {
-                    Err(e) => Error::new(ErrorKind::Parse, e.to_string())
-                        .context("input is not a valid WebAssembly module"),
-                    Ok(_) => Error::internal(format!("the wasm parser (walrus) panicked: {what}")),
-                },
-            );
+            return Err(invalid(wasm).unwrap_or_else(|| {
+                Error::internal(format!("the wasm parser (walrus) panicked: {what}"))
+            }));
         }
     };
     let mut ids = captured
@@ -311,10 +303,15 @@ pub fn parse(wasm: &[u8]) -> Result<(Module, OriginalIds)> {
     Ok((module, ids))
 }
 
-fn is_valid(wasm: &[u8]) -> bool {
-    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+/// Why `wasm` does not validate with every feature enabled, if it does not.
+fn invalid(wasm: &[u8]) -> Option<Error> {
+    let e = wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
         .validate_all(wasm)
-        .is_ok()
+        .err()?;
+    Some(
+        Error::new(ErrorKind::Parse, e.to_string())
+            .context("input is not a valid WebAssembly module"),
+    )
 }
 
 /// What [`scan`] learns from the section headers.

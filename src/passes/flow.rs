@@ -203,20 +203,12 @@ pub fn plan(func: &mut LocalFunction, cx: &FlowContext) -> Result<Plan> {
             site_counts.insert(seq, count);
         }
     }
+    // Sequences holding a `try`/`try_table` (children first, so walk backwards), and the
+    // labels catch clauses branch to.
     let mut try_seqs: IdSet<InstrSeqId> = IdSet::default();
-    for &seq in order.iter().rev() {
-        let has_try = func.block(seq).instrs.iter().any(|(instr, _)| {
-            matches!(instr, Instr::Try(_) | Instr::TryTable(_))
-                || ir::child_seqs(instr).any(|s| try_seqs.contains(&s))
-        });
-        if has_try {
-            try_seqs.insert(seq);
-        }
-    }
-    let pausing_seqs = &site_counts;
-    let mut offsets = Vec::new();
     let mut catch_targets = IdSet::default();
-    for &seq in &order {
+    for &seq in order.iter().rev() {
+        let mut has_try = false;
         for (instr, _) in func.block(seq).instrs.iter() {
             if let Instr::TryTable(t) = instr {
                 catch_targets.extend(t.catches.iter().map(|c| match *c {
@@ -226,8 +218,15 @@ pub fn plan(func: &mut LocalFunction, cx: &FlowContext) -> Result<Plan> {
                     | TryTableCatch::CatchAllRef { label } => label,
                 }));
             }
+            has_try |= matches!(instr, Instr::Try(_) | Instr::TryTable(_))
+                || ir::child_seqs(instr).any(|s| try_seqs.contains(&s));
+        }
+        if has_try {
+            try_seqs.insert(seq);
         }
     }
+    let pausing_seqs = &site_counts;
+    let mut offsets = Vec::new();
     for &seq in &order {
         if !pausing_seqs.contains_key(&seq) {
             continue;
@@ -763,12 +762,7 @@ impl Flow<'_, '_> {
                 if self.raw_depths {
                     ir::shift_raw_depths(func, &mut element, 1);
                 }
-                let inside = new_seq(func, element);
-                let skip = new_seq(func, Vec::new());
-                out.push(get(self.resume));
-                out.push(i32_const(self.next_index as i32));
-                out.push(binop(BinaryOp::I32LeU));
-                out.push(if_else(inside, skip));
+                let inside = self.push_index_guard(func, &mut out, self.next_index, element);
                 self.element_guards.insert(inside);
             }
         }
@@ -967,16 +961,13 @@ impl Flow<'_, '_> {
         for &t in temps.iter().rev() {
             body.push(set(t));
         }
-        let seq = new_seq(func, body);
-        if site.guarded {
-            let skip = new_seq(func, Vec::new());
-            out.push(get(self.resume));
-            out.push(i32_const(site.index as i32 + 1));
-            out.push(binop(BinaryOp::I32LeU));
-            out.push(if_else(seq, skip));
+        let seq = if site.guarded {
+            self.push_index_guard(func, out, site.index + 1, body)
         } else {
+            let seq = new_seq(func, body);
             out.push((Block { seq }.into(), InstrLocId::default()));
-        }
+            seq
+        };
         self.pause_sites.push(PauseSite {
             index: site.index,
             guard: seq,
@@ -984,6 +975,24 @@ impl Flow<'_, '_> {
             call_at: site.call_at,
             args_matter: site.args_matter,
         });
+    }
+
+    /// `if (resume <= limit) { body }`: entered in normal mode and while rewinding to a call
+    /// index below `limit`. Returns the guarded sequence.
+    fn push_index_guard(
+        &self,
+        func: &mut LocalFunction,
+        out: &mut Instrs,
+        limit: u32,
+        body: Instrs,
+    ) -> InstrSeqId {
+        let seq = new_seq(func, body);
+        let skip = new_seq(func, Vec::new());
+        out.push(get(self.resume));
+        out.push(i32_const(limit as i32));
+        out.push(binop(BinaryOp::I32LeU));
+        out.push(if_else(seq, skip));
+        seq
     }
 
     /// Whether the callee sees the arguments again when the call is re-entered while
