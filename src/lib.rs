@@ -13,7 +13,7 @@ pub mod pipeline;
 pub mod report;
 
 pub use error::{Error, ErrorKind, Result};
-pub use options::Options;
+pub use options::{Epilogues, Options};
 
 /// A message for the person running the tool, produced while transforming.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -96,6 +96,43 @@ pub struct Options {
     /// table (Emscripten's `addFunction`).
     #[cfg_attr(feature = "cli", arg(long))]
     pub closed_world: bool,
+
+    /// How the unwind code that saves locals is laid out: `auto` gives pause points with very
+    /// different live locals epilogues of their own in functions with exception handlers
+    /// (where one shared epilogue costs engines the most), `shared` always uses one epilogue
+    /// saving every local live at some pause point (Binaryen's layout, the smallest code),
+    /// `exact` gives every distinct set of live locals its own epilogue (the least work for
+    /// engines; larger code). The frame layout is the same in every mode.
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, value_enum, value_name = "MODE", default_value_t)
+    )]
+    pub epilogues: Epilogues,
+}
+
+/// The layout of the unwind epilogues; see [`Options::epilogues`] and
+/// [`crate::analysis::save_groups`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+pub enum Epilogues {
+    /// Split functions with exception handlers where the dead locals a shared epilogue would
+    /// read outweigh the extra code.
+    #[default]
+    Auto,
+    /// One epilogue per function.
+    Shared,
+    /// One epilogue per distinct set of live locals.
+    Exact,
+}
+
+impl std::fmt::Display for Epilogues {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Epilogues::Auto => "auto",
+            Epilogues::Shared => "shared",
+            Epilogues::Exact => "exact",
+        })
+    }
 }
 
 impl Options {

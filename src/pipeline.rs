@@ -4,21 +4,22 @@
 //! 2. Analyze: the call graph and which functions can pause (lists applied).
 //! 3. Add the ABI: globals, the five API functions, the in-module runtime's imports.
 //! 4. Instrument each function that needs it: flow (guards, call indices, spills), liveness
-//!    (what to save), frame (prologue and epilogue), cleanup with `-O`.
+//!    (what to save), save groups (what each pause point stores), frame (prologue and
+//!    epilogue), cleanup with `-O`.
 //! 5. Write: splice the changes into the input, then validate the result. An invalid result
 //!    is a bug in asyncify and is reported as one, never returned.
 
 use crate::analysis::call_graph::CallGraph;
 use crate::analysis::can_pause::{self, Instrumentation};
-use crate::analysis::liveness;
 use crate::analysis::stack_bound;
 use crate::analysis::stack_types::StackTypeOracle;
+use crate::analysis::{liveness, save_groups};
 use crate::emit::encode::{LocalOrder, encode_function};
 use crate::emit::writer::{self, Changes};
 use crate::error::{Error, Result};
 use crate::input::{self, OriginalIds};
 use crate::ir::{self, IdMap, IdSet};
-use crate::options::Options;
+use crate::options::{Epilogues, Options};
 use crate::passes::{asserts, cleanup, coalesce, flow, frame, ref_stack, runtime_api};
 use crate::report::Analysis;
 use crate::{Diagnostic, Level, Output};
@@ -187,6 +188,7 @@ fn instrument(analyzed: Analyzed<'_>, options: &Options, stack: usize) -> Result
                 result.map_err(|e| e.context(format!("failed to instrument function `{name}`")))?;
             if let Some(frame) = &mut frames[p.index] {
                 (frame.saved_locals, frame.bytes) = (p.saved.len() as u32, bytes);
+                frame.epilogues = p.groups.groups.len() as u32;
             }
             let body = encode_checked(&module, &p.func, &mut indices, &changes, name)?;
             encoded.insert(p.id, body);
@@ -250,6 +252,8 @@ struct Prepared {
     shape: flow::FlowResult,
     /// The locals to save, in frame order (from [`choose_saved`]).
     saved: Vec<walrus::LocalId>,
+    /// Which of them each pause point stores (from [`choose_saved`]).
+    groups: save_groups::SaveGroups,
 }
 
 /// Take the function out of the module and run the flow pass on it.
@@ -309,6 +313,7 @@ fn prepare(
             func,
             shape,
             saved: Vec::new(),
+            groups: save_groups::SaveGroups::single(0, 0),
         }),
         Err(e) => {
             put_body(module, id, func);
@@ -321,16 +326,44 @@ fn prepare(
 fn choose_saved(p: &mut Prepared, locals: &walrus::ModuleLocals, options: &Options) -> Result<()> {
     let func = &mut p.func;
     let shape = &p.shape;
-    let mut saved = liveness::analyze(func, shape).union();
+    let mut live = liveness::analyze(func, shape);
     if options.optimizing() {
         let graph = liveness::interference(func, shape);
         let replaced = coalesce::run(func, locals, &graph, &shape.internal_locals);
-        saved = saved
-            .into_iter()
-            .map(|l| replaced.get(&l).copied().unwrap_or(l))
-            .collect();
+        for set in &mut live.live {
+            for local in set.iter_mut() {
+                *local = replaced.get(local).copied().unwrap_or(*local);
+            }
+        }
     }
-    p.saved = frame_order(func, saved, &shape.internal_locals);
+    p.saved = frame_order(func, live.union(), &shape.internal_locals);
+    // Which of them each pause point's unwind stores.
+    let position: IdMap<walrus::LocalId, usize> =
+        p.saved.iter().enumerate().map(|(i, &l)| (l, i)).collect();
+    let per_site: Vec<Vec<usize>> = live
+        .live
+        .iter()
+        .map(|set| {
+            set.iter()
+                .filter_map(|l| position.get(l).copied())
+                .collect()
+        })
+        .collect();
+    // References are kept in side-stack slots that the rewind always takes back.
+    let always: Vec<usize> = p
+        .saved
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| matches!(locals.get(**l).ty(), walrus::ValType::Ref(_)))
+        .map(|(i, _)| i)
+        .collect();
+    // Dead locals read by a shared epilogue are cheap for engines except through landing
+    // pads (see the module's documentation), so `auto` splits only functions with handlers.
+    let mode = match options.epilogues {
+        Epilogues::Auto if !shape.handlers => Epilogues::Shared,
+        mode => mode,
+    };
+    p.groups = save_groups::choose(p.saved.len(), &per_site, &always, mode);
     Ok(())
 }
 
@@ -343,7 +376,15 @@ fn finish(
     options: &Options,
 ) -> Result<u32> {
     let func = &mut p.func;
-    let bytes = frame::run(func, locals, &p.shape, &p.saved, runtime.place, refs)?;
+    let bytes = frame::run(
+        func,
+        locals,
+        &p.shape,
+        &p.saved,
+        &p.groups,
+        runtime.place,
+        refs,
+    )?;
     if options.optimizing() {
         cleanup::run(func);
     }

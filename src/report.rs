@@ -221,10 +221,15 @@ impl Analysis {
         if let Some(frame) = &self.frames[f] {
             let _ = writeln!(
                 out,
-                "  frame: {} bytes (call index and {} saved {})",
+                "  frame: {} bytes (call index and {} saved {}){}",
                 frame.bytes,
                 frame.saved_locals,
-                plural(frame.saved_locals as usize, "local", "locals")
+                plural(frame.saved_locals as usize, "local", "locals"),
+                if frame.epilogues > 1 {
+                    format!(", saved by {} epilogues", frame.epilogues)
+                } else {
+                    String::new()
+                }
             );
             let _ = writeln!(out, "  pause points: {}", frame.pause_points.len());
             for point in &frame.pause_points {
@@ -595,6 +600,7 @@ impl Analysis {
             ("pause_points", Json::Arr(points)),
             ("saved_locals", Json::num(frame.saved_locals as usize)),
             ("frame_bytes", Json::num(frame.bytes as usize)),
+            ("epilogues", Json::num(frame.epilogues as usize)),
             ("stack_bound", self.bound_json(f)),
         ])
     }

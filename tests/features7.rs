@@ -47,21 +47,27 @@ fn opts(imports: &[&str]) -> asyncify::Options {
     }
 }
 
-/// Both optimization levels of `options`.
+/// Both optimization levels of `options`, and `-O` with an unwind epilogue per distinct set of
+/// live locals.
 fn levels(options: &asyncify::Options) -> Vec<(String, asyncify::Options)> {
-    [0u8, 2]
-        .into_iter()
-        .map(|optimize| {
-            let name = if optimize == 0 { "ours" } else { "ours -O" };
-            (
-                name.to_string(),
-                asyncify::Options {
-                    optimize,
-                    ..options.clone()
-                },
-            )
-        })
-        .collect()
+    use asyncify::Epilogues::{Auto, Exact};
+    [
+        ("ours", 0u8, Auto),
+        ("ours -O", 2, Auto),
+        ("ours -O --epilogues exact", 2, Exact),
+    ]
+    .into_iter()
+    .map(|(name, optimize, epilogues)| {
+        (
+            name.to_string(),
+            asyncify::Options {
+                optimize,
+                epilogues,
+                ..options.clone()
+            },
+        )
+    })
+    .collect()
 }
 
 fn load(name: &str) -> Vec<u8> {
@@ -584,6 +590,29 @@ fn try_table_in_loops_pauses() {
         ("retry", i32s(&[7])),
     ];
     assert_same(&program, &opts(&[SLEEP]), &calls, &Setup::default(), 20);
+}
+
+/// Landing code with few live locals gets an unwind epilogue of its own (by default, since the
+/// function has handlers), and every epilogue saves what its pause points need: the normal
+/// path's 24 values, and in the landing code the exception (an `exnref` in the side stack).
+#[test]
+fn landing_code_gets_its_own_epilogue() {
+    let program = load("cleanup_epilogues.wat");
+    let output = asyncify::transform(&program, &opts(&[SLEEP])).unwrap();
+    let explained = output.analysis.explain("work").unwrap();
+    assert!(explained.contains("saved by 2 epilogues"), "{explained}");
+    let calls = [
+        ("work", i32s(&[4])),
+        ("work", i32s(&[5])),
+        ("work", i32s(&[-3])),
+        ("work", i32s(&[10])),
+    ];
+    let runs = assert_same(&program, &opts(&[SLEEP]), &calls, &Setup::default(), 16);
+    // Both kinds of pause points were reached: some calls went through the landing code.
+    assert!(
+        runs.iter()
+            .all(|r| r.logs.iter().flatten().any(|l| l.contains("-1")))
+    );
 }
 
 /// A pause inside a legacy `catch` handler is refused when transforming, naming the function.

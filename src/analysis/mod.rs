@@ -4,5 +4,6 @@ pub mod call_graph;
 pub mod can_pause;
 pub mod indirect;
 pub mod liveness;
+pub mod save_groups;
 pub mod stack_bound;
 pub mod stack_types;

@@ -60,6 +60,8 @@ pub struct Frame {
     pub saved_locals: u32,
     /// The frame's size in bytes: the 4-byte call index and the saved locals.
     pub bytes: u32,
+    /// How many unwind epilogues save them (see [`crate::analysis::save_groups`]).
+    pub epilogues: u32,
 }
 
 /// What each pause point of a function just through the flow pass calls (read before

@@ -150,6 +150,8 @@ pub struct FlowResult {
     /// Guards around whole pausing elements: always entered in normal mode, and while
     /// rewinding to a pause point inside.
     pub element_guards: IdSet<InstrSeqId>,
+    /// Whether the function has exception handlers (`try`, `try_table`).
+    pub handlers: bool,
     /// Local holding the frame address in the prologue and epilogue.
     pub frame: LocalId,
     /// Locals the instrumentation uses for itself (never saved).
@@ -303,6 +305,7 @@ pub fn run(
     }
     let unwind_block = func.builder_mut().dangling_instr_seq(ValType::I32).id();
 
+    let handlers = !plan.try_seqs.is_empty();
     let mut flow = Flow {
         cx,
         locals,
@@ -362,6 +365,7 @@ pub fn run(
         pause_sites: flow.pause_sites,
         normal_only: flow.normal_only,
         element_guards: flow.element_guards,
+        handlers,
         frame,
         internal_locals,
     })

@@ -11,6 +11,12 @@
 //! the design (several coroutines paused at once, rewound in any order). A non-nullable
 //! reference is restored with `ref.as_non_null`.
 //!
+//! An epilogue may store only some of the saved locals: pause points are grouped by what is
+//! live at them ([`crate::analysis::save_groups`]) and each group gets an epilogue of its
+//! own; the prologue always restores every slot (a slot its group did not store goes into a
+//! local that is dead there). References are stored by every group, since the prologue takes
+//! their side-stack slots back.
+//!
 //! ```wat
 //! ;; before (from the flow pass; $x is live at the pause)
 //! (func $f (param $x i32) (result i32)
@@ -35,13 +41,16 @@
 //! ```
 
 use crate::abi::{self, PointerWidth};
+use crate::analysis::save_groups::SaveGroups;
 use crate::error::{Error, Result};
-use crate::ir::{binop, i32_const, if_else, local_get as get, local_set as set, new_seq};
+use crate::ir::{
+    binop, i32_const, if_else, local_get as get, local_set as set, new_seq, new_seq_typed,
+};
 use crate::passes::flow::FlowResult;
 use crate::passes::ref_stack::{self, RefStacks, Saved};
 use walrus::ir::{
-    BinaryOp, Const, Instr, InstrLocId, Load, LoadKind, LocalTee, MemArg, RefAsNonNull, RefNull,
-    Store, StoreKind, Value,
+    BinaryOp, Block, Br, Const, Instr, InstrLocId, Load, LoadKind, LocalTee, MemArg, RefAsNonNull,
+    RefNull, Store, StoreKind, Value,
 };
 use walrus::{GlobalId, LocalFunction, LocalId, MemoryId, ModuleLocals, RefType, ValType};
 
@@ -64,13 +73,16 @@ pub struct StackPlace {
 }
 
 /// Add the prologue and epilogue to an instrumented function. `saved` are the locals to keep
-/// across a pause, in frame order; `refs` has a side stack for every reference type among
-/// them ([`ref_types`]). Returns the frame size in bytes (call index included).
+/// across a pause, in frame order; `groups` says which of them each pause point's epilogue
+/// stores (one shared epilogue, or one per group: [`split_epilogue`]); `refs` has a side
+/// stack for every reference type among them ([`ref_types`]). Returns the frame size in bytes
+/// (call index included).
 pub fn run(
     func: &mut LocalFunction,
     locals: &ModuleLocals,
     flow: &FlowResult,
     saved: &[LocalId],
+    groups: &SaveGroups,
     place: StackPlace,
     refs: &RefStacks,
 ) -> Result<u32> {
@@ -103,29 +115,42 @@ pub fn run(
 
     let e = Emitter { place };
     let call = |func| (walrus::ir::Call { func }.into(), InstrLocId::default());
-    // Epilogue: the call index is in `unwind_index`.
-    let mut epilogue = vec![
-        e.ptr_const(i64::from(size)),
-        call(place.push_frame),
-        (LocalTee { local: frame }.into(), InstrLocId::default()),
-        get(flow.unwind_index),
-        e.store(ValType::I32, 0),
-    ];
-    for &(local, ty, offset, how) in &layout {
-        match how {
-            Slot::Value(_) => {
-                epilogue.push(get(frame));
-                epilogue.push(get(local));
-                epilogue.push(e.store(ty, offset));
+    // Epilogue: the call index is in `unwind_index`. Push the frame, store the index and the
+    // locals of the pause point's group.
+    let epilogue = |positions: &[usize]| {
+        let mut out = vec![
+            e.ptr_const(i64::from(size)),
+            call(place.push_frame),
+            (LocalTee { local: frame }.into(), InstrLocId::default()),
+            get(flow.unwind_index),
+            e.store(ValType::I32, 0),
+        ];
+        for &p in positions {
+            let (local, ty, offset, how) = layout[p];
+            match how {
+                Slot::Value(_) => {
+                    out.push(get(frame));
+                    out.push(get(local));
+                    out.push(e.store(ty, offset));
+                }
+                Slot::Ref(save, _) => {
+                    out.push(get(frame));
+                    out.push(get(local));
+                    out.push(call(save));
+                    out.push(e.store(ValType::I32, offset));
+                }
+                Slot::Null => {}
             }
-            Slot::Ref(save, _) => {
-                epilogue.push(get(frame));
-                epilogue.push(get(local));
-                epilogue.push(call(save));
-                epilogue.push(e.store(ValType::I32, offset));
-            }
-            Slot::Null => {}
         }
+        out
+    };
+    let epilogues: Vec<_> = groups.groups.iter().map(|g| epilogue(g)).collect();
+    let entry = func.entry_block();
+    if let [only] = &epilogues[..] {
+        let instrs = &mut func.block_mut(entry).instrs;
+        instrs.splice(flow.epilogue_at..flow.epilogue_at, only.iter().cloned());
+    } else {
+        split_epilogue(func, flow, groups, epilogues)?;
     }
 
     // Prologue, run only when rewinding. (A function is only ever entered in normal mode or
@@ -167,11 +192,76 @@ pub fn run(
     let otherwise = new_seq(func, Vec::new());
     let prologue = vec![crate::ir::global_get(place.state), if_else(then, otherwise)];
 
-    let entry = func.entry_block();
-    let instrs = &mut func.block_mut(entry).instrs;
-    instrs.splice(flow.epilogue_at..flow.epilogue_at, epilogue);
-    instrs.splice(0..0, prologue);
+    func.block_mut(entry).instrs.splice(0..0, prologue);
     Ok(size)
+}
+
+/// Give each group of pause points an epilogue of its own, which its pause points branch to
+/// directly: the unwind block `$u0` holding the body becomes the innermost of
+///
+/// ```wat
+/// (block $done
+///   (block $u1 (result i32)
+///     (block $u0 (result i32) (block $body ...) (return))   ;; group 0 branches to $u0
+///     (local.set $unwind_index) ...epilogue of group 0...
+///     (br $done))                                          ;; group 1 branches to $u1
+///   (local.set $unwind_index) ...epilogue of group 1...)
+/// ```
+///
+/// (A `br_table` on the call index after one shared block would be smaller, but to an engine
+/// building SSA form every local read after it would still come from every pause point.)
+fn split_epilogue(
+    func: &mut LocalFunction,
+    flow: &FlowResult,
+    groups: &SaveGroups,
+    epilogues: Vec<Vec<(Instr, InstrLocId)>>,
+) -> Result<()> {
+    let count = epilogues.len();
+    let done = func.builder_mut().dangling_instr_seq(None).id();
+    let mut labels = vec![flow.unwind_block];
+    for (g, tail) in epilogues.into_iter().enumerate() {
+        let mut body = vec![
+            (Block { seq: labels[g] }.into(), InstrLocId::default()),
+            set(flow.unwind_index),
+        ];
+        body.extend(tail);
+        if g + 1 == count {
+            func.block_mut(done).instrs = body;
+        } else {
+            body.push((Br { block: done }.into(), InstrLocId::default()));
+            labels.push(new_seq_typed(func, ValType::I32, body));
+        }
+    }
+    // The flow pass left `(block $u0) (local.set $unwind_index)` right before `epilogue_at`.
+    let entry = func.entry_block();
+    let at = flow.epilogue_at - 2;
+    let expected = &func.block(entry).instrs[at..flow.epilogue_at];
+    if !matches!(expected, [(Instr::Block(b), _), (Instr::LocalSet(l), _)]
+        if b.seq == flow.unwind_block && l.local == flow.unwind_index)
+    {
+        return Err(Error::internal(
+            "the unwind block is not where the flow pass left it",
+        ));
+    }
+    func.block_mut(entry).instrs.splice(
+        at..flow.epilogue_at,
+        [(Block { seq: done }.into(), InstrLocId::default())],
+    );
+    // Each pause point's sequence holds its own `br_if $u0`.
+    for site in &flow.pause_sites {
+        let label = labels[groups.site_group[site.index as usize] as usize];
+        let exit = func
+            .block_mut(site.guard)
+            .instrs
+            .iter_mut()
+            .find_map(|(instr, _)| match instr {
+                Instr::BrIf(b) if b.block == flow.unwind_block => Some(b),
+                _ => None,
+            })
+            .ok_or_else(|| Error::internal("a pause point without its unwind exit"))?;
+        exit.block = label;
+    }
+    Ok(())
 }
 
 /// The reference types (nullable) among `saved` that need a side stack.

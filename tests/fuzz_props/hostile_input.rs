@@ -391,6 +391,7 @@ pub fn cli_flags(case: &Case, u: &mut Unstructured) -> Vec<String> {
     if o.optimize > 0 {
         flags.push(format!("-O{}", o.optimize.min(4)));
     }
+    flags.push(format!("--epilogues={}", o.epilogues));
     let extras: &[&[&str]] = &[
         &[],
         &[],

@@ -147,7 +147,17 @@ pub fn arbitrary_options(u: &mut Unstructured, names: &Names) -> Options {
     options.asserts = odds(u, 1, 4);
     options.verbose = odds(u, 1, 8);
     options.optimize = u.int_in_range(0..=3).unwrap_or(0);
+    options.epilogues = arbitrary_epilogues(u);
     options
+}
+
+/// An epilogue layout; exact (the one splitting most) when the bytes have run out.
+pub fn arbitrary_epilogues(u: &mut Unstructured) -> asyncify::Epilogues {
+    match u.int_in_range(0..=2u8).unwrap_or(0) {
+        0 => asyncify::Epilogues::Exact,
+        1 => asyncify::Epilogues::Auto,
+        _ => asyncify::Epilogues::Shared,
+    }
 }
 
 /// The options as command-line flags, for reports (`asyncify in.wasm <flags>` reproduces).
@@ -183,6 +193,9 @@ pub fn describe(options: &Options) -> String {
     }
     if options.optimize > 0 {
         flags.push(format!("-O{}", options.optimize));
+    }
+    if options.epilogues != asyncify::Epilogues::Auto {
+        flags.push(format!("--epilogues {}", options.epilogues));
     }
     if flags.is_empty() {
         "(no flags)".into()

@@ -6,7 +6,7 @@
 //! several interleaved coroutines, each with its own buffer, and call exports while paused.
 
 use super::host::{CallResult, HostConfig, Outcome, Policy, RunError, Session};
-use super::options::{describe, is_documented_refusal, odds};
+use super::options::{arbitrary_epilogues, describe, is_documented_refusal, odds};
 use super::program::{Limits, Program, async_imports, generate};
 use super::{Failure, stat};
 use arbitrary::Unstructured;
@@ -74,6 +74,7 @@ pub fn arbitrary_setup(u: &mut Unstructured, program: &Program) -> Setup {
         9 => options.only_list = names,
         _ => {}
     }
+    options.epilogues = arbitrary_epilogues(u);
     let multi = program.calls.len() > 1;
     Setup {
         policy,

@@ -1,7 +1,7 @@
 //! Which asyncify transform a test runs, and how to run it.
 //!
 //! Every test runs against [`transformers()`]: by default our transform in both optimization
-//! modes. Setting `ASYNCIFY_HARNESS_REF=binaryen` runs the same tests against Binaryen's
+//! modes, and optimized with an unwind epilogue per distinct live set. Setting `ASYNCIFY_HARNESS_REF=binaryen` runs the same tests against Binaryen's
 //! `wasm-opt --asyncify` instead (to validate the harness and the test programs themselves);
 //! `ASYNCIFY_HARNESS_REF=all` runs both.
 
@@ -17,6 +17,9 @@ use anyhow::{Context, anyhow, bail};
 pub enum Transformer {
     /// This crate: `asyncify::transform` with `optimize: 2` when `optimize`, else `0`.
     Ours { optimize: bool },
+    /// This crate with `-O` and `--epilogues exact`: every distinct set of live locals gets an
+    /// unwind epilogue of its own, so the split-epilogue code runs on every test program.
+    OursExactEpilogues,
     /// Binaryen's `wasm-opt --asyncify` (with `-O` after the pass when `optimize`).
     Binaryen { optimize: bool },
 }
@@ -33,6 +36,7 @@ impl fmt::Display for Transformer {
         match self {
             Transformer::Ours { optimize: false } => f.write_str("ours"),
             Transformer::Ours { optimize: true } => f.write_str("ours -O"),
+            Transformer::OursExactEpilogues => f.write_str("ours -O --epilogues exact"),
             Transformer::Binaryen { optimize: false } => f.write_str("wasm-opt --asyncify"),
             Transformer::Binaryen { optimize: true } => f.write_str("wasm-opt --asyncify -O"),
         }
@@ -69,12 +73,14 @@ impl AsyncifyArgs {
     }
 }
 
-/// The transformers the tests run against: `[ours, ours -O]` by default; Binaryen with
-/// `ASYNCIFY_HARNESS_REF=binaryen`; all four with `ASYNCIFY_HARNESS_REF=all`.
+/// The transformers the tests run against: `[ours, ours -O, ours -O --epilogues exact]` by
+/// default; Binaryen with `ASYNCIFY_HARNESS_REF=binaryen`; all five with
+/// `ASYNCIFY_HARNESS_REF=all`.
 pub fn transformers() -> Vec<Transformer> {
     let ours = [
         Transformer::Ours { optimize: false },
         Transformer::Ours { optimize: true },
+        Transformer::OursExactEpilogues,
     ];
     let binaryen = [
         Transformer::Binaryen { optimize: false },
@@ -132,7 +138,11 @@ pub fn transform(t: Transformer, wasm: &[u8], args: &AsyncifyArgs) -> Vec<u8> {
 /// [`transform`], returning errors.
 pub fn try_transform(t: Transformer, wasm: &[u8], args: &AsyncifyArgs) -> anyhow::Result<Vec<u8>> {
     let out = match t {
-        Transformer::Ours { optimize } => {
+        Transformer::Ours { .. } | Transformer::OursExactEpilogues => {
+            let (optimize, epilogues) = match t {
+                Transformer::Ours { optimize } => (optimize, asyncify::Epilogues::Auto),
+                _ => (true, asyncify::Epilogues::Exact),
+            };
             let (imports, ignore_imports) = match &args.imports {
                 Some(list) if list.is_empty() => (None, true),
                 other => (other.clone(), false),
@@ -143,6 +153,7 @@ pub fn try_transform(t: Transformer, wasm: &[u8], args: &AsyncifyArgs) -> anyhow
                 ignore_indirect: args.ignore_indirect,
                 remove_list: args.remove_list.clone(),
                 optimize: if optimize { 2 } else { 0 },
+                epilogues,
                 ..Default::default()
             };
             asyncify::transform(wasm, &options)
