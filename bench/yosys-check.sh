@@ -11,7 +11,9 @@
 # and synthesizes; wasmtime's Cranelift takes ~20 min and 21.6 GB compiling the transformed
 # module, then panics ("jump beyond the range of JmpRel32 but a veneer isn't supported").
 # Again at 345542b (landing pads recompute resume, rewinds skip elements holding handlers):
-# 976 s and 21.1 GB, then the same panic (the original: 64 s). Mind the memory before running it.
+# 976 s and 21.1 GB, then the same panic (the original: 64 s). At 11378bc (an unwind epilogue per
+# group of pause points in functions with handlers): the transformed module compiles in 155 s
+# and 2.8 GB (the original: 73 s, 1.6 GB) and every output matches the original's (exit 0).
 # Exit status: 0 when the transformed module's outputs match the original's, non-zero otherwise.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
