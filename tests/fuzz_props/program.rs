@@ -427,6 +427,18 @@ pub enum Stmt {
         sinks: Vec<(Sink, Ty)>,
     },
     Return(Vec<Expr>),
+    /// `throw $exc` with the value (ends the sequence). Uncaught, it leaves the export: the
+    /// host records that like a trap.
+    Throw(Expr),
+    /// `block $done (block $h (result i32) (try_table (catch $exc $h) body) (br $done))`,
+    /// then the caught value into `sink` and the handler: both may branch to `$done` (the
+    /// label `done`), and pause.
+    Try {
+        done: u32,
+        body: Vec<Stmt>,
+        sink: Sink,
+        handler: Vec<Stmt>,
+    },
     ReturnCall {
         func: usize,
         args: Vec<Expr>,
@@ -518,6 +530,8 @@ pub struct Program {
     pub table: Vec<usize>,
     /// Never writes globals or memory.
     pub reentrant: bool,
+    /// Declares the tag `$exc` (may throw and catch).
+    pub exceptions: bool,
     /// The calls the host makes.
     pub calls: Vec<Call>,
 }
@@ -534,6 +548,8 @@ pub struct Limits {
     pub dead_code: bool,
     /// Allow operators that trap.
     pub traps: bool,
+    /// Allow `throw` and `try_table` (a tag `$exc` carrying an i32).
+    pub exceptions: bool,
 }
 
 impl Default for Limits {
@@ -545,6 +561,7 @@ impl Default for Limits {
             reentrant: false,
             dead_code: true,
             traps: true,
+            exceptions: false,
         }
     }
 }
@@ -928,6 +945,7 @@ impl Gen<'_, '_> {
                     | Stmt::ReturnCall { .. }
                     | Stmt::ReturnCallIndirect { .. }
                     | Stmt::Unreachable
+                    | Stmt::Throw(_)
             );
             out.push(s);
             if ends && !(self.limits.dead_code && self.chance(15)) {
@@ -1054,10 +1072,41 @@ impl Gen<'_, '_> {
                 }
             }
             18 if self.limits.traps && self.chance(5) => Stmt::Unreachable,
+            19 if self.limits.exceptions && self.chance(60) => {
+                if self.chance(25) {
+                    Stmt::Throw(self.expr(cx, I32))
+                } else if cx.nesting <= self.limits.max_nesting {
+                    self.try_stmt(cx)
+                } else {
+                    Stmt::Drop(self.expr(cx, I32))
+                }
+            }
             _ => {
                 let ty = self.ty();
                 Stmt::Log(ty, self.expr(cx, ty))
             }
+        }
+    }
+
+    /// A `try_table` catching `$exc`, with a handler after it.
+    fn try_stmt(&mut self, cx: &mut Cx) -> Stmt {
+        let done = self.label();
+        cx.nesting += 1;
+        cx.labels.push(Label {
+            id: done,
+            types: Vec::new(),
+            counter: None,
+        });
+        let body = self.stmts(cx);
+        let sink = self.sink(cx, I32);
+        let handler = self.stmts(cx);
+        cx.labels.pop();
+        cx.nesting -= 1;
+        Stmt::Try {
+            done,
+            body,
+            sink,
+            handler,
         }
     }
 
@@ -1238,6 +1287,7 @@ pub fn generate(u: &mut Unstructured, limits: Limits) -> Program {
         globals: g.globals,
         table: g.table,
         reentrant: limits.reentrant,
+        exceptions: limits.exceptions,
         calls,
     }
 }
@@ -1587,6 +1637,33 @@ impl Printer<'_> {
                 slot,
             } => self.call_indirect(func, *func_ty, args, slot, "return_call_indirect"),
             Stmt::Unreachable => self.line("unreachable"),
+            Stmt::Throw(value) => {
+                self.expr(func, value);
+                self.line("throw $exc");
+            }
+            Stmt::Try {
+                done,
+                body,
+                sink,
+                handler,
+            } => {
+                self.line(&format!("block $b{done}"));
+                self.indent += 1;
+                self.line(&format!("block $h{done} (result i32)"));
+                self.indent += 1;
+                self.line(&format!("try_table (catch $exc $h{done})"));
+                self.indent += 1;
+                self.stmts(func, body);
+                self.indent -= 1;
+                self.line("end");
+                self.line(&format!("br $b{done}"));
+                self.indent -= 1;
+                self.line("end");
+                self.sinks(func, &[(*sink, I32)]);
+                self.stmts(func, handler);
+                self.indent -= 1;
+                self.line("end");
+            }
         }
     }
 }
@@ -1616,6 +1693,9 @@ impl Program {
                 import.name,
                 Printer::sig(import.params, import.results)
             ));
+        }
+        if self.exceptions {
+            p.line("(tag $exc (param i32))");
         }
         p.line("(memory (export \"memory\") 1)");
         p.line("(data (i32.const 0) \"\\01\\02\\03\\04\\05\\06\\07\\08\\f0\\e1\\d2\\c3\\b4\\a5\\96\\87asyncify\\00\\ff\\7f\\80\")");
@@ -1747,6 +1827,7 @@ fn count_stmts(stmts: &[Stmt]) -> usize {
                     src: Multi::Block(b),
                     ..
                 } => block_stmts(b),
+                Stmt::Try { body, handler, .. } => count_stmts(body) + count_stmts(handler),
                 _ => 0,
             }
         })
@@ -1779,6 +1860,11 @@ fn remove_stmt(stmts: &mut Vec<Stmt>, n: &mut usize) -> bool {
             {
                 return true;
             }
+        }
+        if let Stmt::Try { body, handler, .. } = &mut stmts[i]
+            && (remove_stmt(body, n) || remove_stmt(handler, n))
+        {
+            return true;
         }
         i += 1;
     }
@@ -1836,7 +1922,17 @@ fn visit_func_exprs(f: &mut Func, visit: &mut dyn FnMut(&mut Expr) -> bool) {
 
 fn visit_stmt(s: &mut Stmt, visit: &mut dyn FnMut(&mut Expr) -> bool) {
     let exprs: Vec<&mut Expr> = match s {
-        Stmt::Set(_, e) | Stmt::GlobalSet(_, e) | Stmt::Log(_, e) | Stmt::Drop(e) => vec![e],
+        Stmt::Set(_, e)
+        | Stmt::GlobalSet(_, e)
+        | Stmt::Log(_, e)
+        | Stmt::Drop(e)
+        | Stmt::Throw(e) => vec![e],
+        Stmt::Try { body, handler, .. } => {
+            for s in body.iter_mut().chain(handler.iter_mut()) {
+                visit_stmt(s, visit);
+            }
+            vec![]
+        }
         Stmt::Store { addr, value, .. } => vec![addr, value],
         Stmt::Multi { src, .. } => match src {
             Multi::Block(b) => {
