@@ -12,6 +12,7 @@
 //! arguments are re-read from when the callee sees them again while rewinding (imports,
 //! runtime functions and indirect calls; an instrumented callee restores its own locals).
 
+use crate::analysis::bitset::BitSet;
 use crate::ir::{IdMap, IdSet};
 use crate::passes::flow::FlowResult;
 use walrus::ir::{Instr, InstrSeqId, LegacyCatch, TryTableCatch};
@@ -388,45 +389,5 @@ impl<'a> Solver<'a> {
             .last()
             .cloned()
             .unwrap_or_else(|| BitSet::new(self.width))
-    }
-}
-
-/// A fixed-width set of small integers.
-#[derive(Clone, PartialEq, Eq, Debug)]
-struct BitSet {
-    words: Vec<u64>,
-}
-
-impl BitSet {
-    fn new(width: usize) -> BitSet {
-        BitSet {
-            words: vec![0; width.div_ceil(64)],
-        }
-    }
-
-    fn insert(&mut self, i: usize) {
-        self.words[i / 64] |= 1 << (i % 64);
-    }
-
-    fn contains(&self, i: usize) -> bool {
-        self.words[i / 64] & (1 << (i % 64)) != 0
-    }
-
-    fn remove(&mut self, i: usize) {
-        self.words[i / 64] &= !(1 << (i % 64));
-    }
-
-    fn union_with(&mut self, other: &BitSet) {
-        for (a, b) in self.words.iter_mut().zip(&other.words) {
-            *a |= b;
-        }
-    }
-
-    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        self.words.iter().enumerate().flat_map(|(w, &bits)| {
-            (0..64)
-                .filter(move |b| bits & (1 << b) != 0)
-                .map(move |b| w * 64 + b)
-        })
     }
 }

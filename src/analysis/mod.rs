@@ -1,5 +1,6 @@
 //! Analyses: each builds plain data that passes read and never recompute.
 
+pub mod bitset;
 pub mod call_graph;
 pub mod can_pause;
 pub mod indirect;

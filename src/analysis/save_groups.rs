@@ -29,6 +29,7 @@
 //! in the same time in node and wasmtime) while the extra epilogues add about 4% to the
 //! bytes asyncify adds.
 
+use crate::analysis::bitset::BitSet;
 use crate::options::Epilogues;
 
 /// The unwind stores chosen for each pause point.
@@ -53,8 +54,8 @@ impl SaveGroups {
 /// Most groups an epilogue gets (each one is a nested block).
 const MAX_GROUPS: usize = 32;
 
-/// Dead reads (a local read at a pause point where it is dead) below which a single group is
-/// kept: the `br_table` would cost more than it saves.
+/// Dead reads (a local read at a pause point where it is dead) below which the shared
+/// epilogue is kept: more epilogues would cost more code than they save work.
 const MIN_DEAD_READS: usize = 64;
 
 /// Slack allowed when a live set joins a group, as (numerator, denominator) of the smaller
@@ -68,10 +69,10 @@ pub fn choose(n: usize, live: &[Vec<usize>], always: &[usize], mode: Epilogues) 
     if n == 0 || live.len() < 2 || mode == Epilogues::Shared {
         return single;
     }
-    let sets: Vec<Bits> = live
+    let sets: Vec<BitSet> = live
         .iter()
         .map(|positions| {
-            let mut set = Bits::new(n);
+            let mut set = BitSet::new(n);
             for &p in positions.iter().chain(always) {
                 set.insert(p);
             }
@@ -84,13 +85,13 @@ pub fn choose(n: usize, live: &[Vec<usize>], always: &[usize], mode: Epilogues) 
         return single;
     }
     // Distinct sets, largest first (ties in a fixed order, so the result is deterministic).
-    let mut distinct: Vec<&Bits> = sets.iter().collect();
-    distinct.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.words.cmp(&b.words)));
+    let mut distinct: Vec<&BitSet> = sets.iter().collect();
+    distinct.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
     distinct.dedup();
     let budget = if exact { usize::MAX } else { 2 * n + 8 };
     let slacks: &[(usize, usize)] = if exact { &[(0, 1)] } else { &SLACKS };
     for &(num, den) in slacks {
-        let mut groups: Vec<(Bits, usize)> = Vec::new();
+        let mut groups: Vec<(BitSet, usize)> = Vec::new();
         for &set in &distinct {
             let size = set.len();
             let fits = groups.iter_mut().find(|(union, base)| {
@@ -139,57 +140,6 @@ pub fn choose(n: usize, live: &[Vec<usize>], always: &[usize], mode: Epilogues) 
         };
     }
     single
-}
-
-/// A fixed-width set of positions.
-#[derive(Clone, PartialEq, Eq, Debug)]
-struct Bits {
-    words: Vec<u64>,
-}
-
-impl Bits {
-    fn new(n: usize) -> Bits {
-        Bits {
-            words: vec![0; n.div_ceil(64)],
-        }
-    }
-
-    fn insert(&mut self, i: usize) {
-        self.words[i / 64] |= 1 << (i % 64);
-    }
-
-    fn len(&self) -> usize {
-        self.words.iter().map(|w| w.count_ones() as usize).sum()
-    }
-
-    fn union_len(&self, other: &Bits) -> usize {
-        self.words
-            .iter()
-            .zip(&other.words)
-            .map(|(a, b)| (a | b).count_ones() as usize)
-            .sum()
-    }
-
-    fn union_with(&mut self, other: &Bits) {
-        for (a, b) in self.words.iter_mut().zip(&other.words) {
-            *a |= b;
-        }
-    }
-
-    fn contains_all(&self, other: &Bits) -> bool {
-        self.words
-            .iter()
-            .zip(&other.words)
-            .all(|(a, b)| b & !a == 0)
-    }
-
-    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        self.words.iter().enumerate().flat_map(|(w, &bits)| {
-            (0..64)
-                .filter(move |b| bits & (1 << b) != 0)
-                .map(move |b| w * 64 + b)
-        })
-    }
 }
 
 #[cfg(test)]
