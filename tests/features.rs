@@ -34,18 +34,35 @@ fn lines(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
 
-/// Our transform in both optimization modes, unless the harness was asked to test Binaryen
-/// only (then the caller skips, saying so).
-fn ours(what: &str) -> Vec<bool> {
+/// How our transform is run: unoptimized, `-O`, and `-O --epilogues exact`.
+#[derive(Clone, Copy, Debug)]
+struct Level {
+    optimize: bool,
+    exact_epilogues: bool,
+}
+
+/// Our transform at each [`Level`], unless the harness was asked to test Binaryen only (then
+/// the caller skips, saying so).
+fn ours(what: &str) -> Vec<Level> {
     if reference_mode() {
         eprintln!("skipped: {what} needs our transform (ASYNCIFY_HARNESS_REF selects Binaryen)");
         return Vec::new();
     }
-    vec![false, true]
+    [(false, false), (true, false), (true, true)]
+        .into_iter()
+        .map(|(optimize, exact_epilogues)| Level {
+            optimize,
+            exact_epilogues,
+        })
+        .collect()
 }
 
-fn name(optimize: bool) -> &'static str {
-    if optimize { "ours -O" } else { "ours" }
+fn name(level: Level) -> &'static str {
+    match (level.optimize, level.exact_epilogues) {
+        (_, true) => "ours -O --epilogues exact",
+        (true, false) => "ours -O",
+        (false, false) => "ours",
+    }
 }
 
 /// Transform with our library and full options, panicking with the error.
@@ -57,11 +74,16 @@ fn transform(program: &[u8], options: &asyncify::Options) -> Vec<u8> {
     output.wasm
 }
 
-fn options(imports: &[&str], optimize: bool) -> asyncify::Options {
+fn options(imports: &[&str], level: Level) -> asyncify::Options {
     asyncify::Options {
         imports: Some(imports.iter().map(|s| s.to_string()).collect()),
         ignore_imports: imports.is_empty(),
-        optimize: if optimize { 2 } else { 0 },
+        optimize: if level.optimize { 2 } else { 0 },
+        epilogues: if level.exact_epilogues {
+            asyncify::Epilogues::Exact
+        } else {
+            asyncify::Epilogues::Auto
+        },
         ..Default::default()
     }
 }
@@ -757,11 +779,12 @@ fn asserts_leave_a_correct_program_working() {
 #[test]
 fn asserts_with_in_module_runtime_blog_example() {
     for optimize in ours("--asserts with an in-module runtime") {
+        // Every import may pause (the default), with the level's optimization and epilogues.
         let mut opts = asyncify::Options {
             asserts: true,
-            optimize: if optimize { 2 } else { 0 },
-            ..Default::default()
+            ..options(&[], optimize)
         };
+        (opts.imports, opts.ignore_imports) = (None, false);
         let wasm = transform(&wat_program("blog_pure.wat"), &opts);
         let log = start_function_log(&wasm).unwrap_or_else(|e| panic!("[{}] {e}", name(optimize)));
         assert_eq!(log, prints(&[1, 2, 3]), "[{}]", name(optimize));
