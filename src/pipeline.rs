@@ -326,16 +326,18 @@ fn prepare(
 fn choose_saved(p: &mut Prepared, locals: &walrus::ModuleLocals, options: &Options) -> Result<()> {
     let func = &mut p.func;
     let shape = &p.shape;
-    let mut live = liveness::analyze(func, shape);
-    if options.optimizing() {
-        let graph = liveness::interference(func, shape);
+    let live = if options.optimizing() {
+        let (mut live, graph) = liveness::analyze_with_interference(func, shape);
         let replaced = coalesce::run(func, locals, &graph, &shape.internal_locals);
         for set in &mut live.live {
             for local in set.iter_mut() {
                 *local = replaced.get(local).copied().unwrap_or(*local);
             }
         }
-    }
+        live
+    } else {
+        liveness::analyze(func, shape)
+    };
     p.saved = frame_order(func, live.union(), &shape.internal_locals);
     // Which of them each pause point's unwind stores.
     let position: IdMap<walrus::LocalId, usize> =

@@ -36,13 +36,18 @@ impl PauseLiveness {
 pub fn analyze(func: &LocalFunction, flow: &FlowResult) -> PauseLiveness {
     let mut solver = Solver::new(func, flow, false);
     solver.solve(func);
-    let mut live = vec![Vec::new(); flow.pause_sites.len()];
-    for site in &flow.pause_sites {
-        if let Some(set) = solver.at_site.get(&site.guard) {
-            live[site.index as usize] = set.iter().map(|i| solver.locals[i]).collect();
-        }
-    }
-    PauseLiveness { live }
+    solver.pause_liveness()
+}
+
+/// [`analyze`] and [`interference`] from one solve (the live sets flowing through the
+/// function are the same for both).
+pub fn analyze_with_interference(
+    func: &LocalFunction,
+    flow: &FlowResult,
+) -> (PauseLiveness, Interference) {
+    let mut solver = Solver::new(func, flow, true);
+    let live_in = solver.solve(func);
+    (solver.pause_liveness(), solver.interference(live_in))
 }
 
 /// Which locals of an instrumented function can never hold a value at the same time, in
@@ -82,26 +87,12 @@ impl Interference {
 pub fn interference(func: &LocalFunction, flow: &FlowResult) -> Interference {
     let mut solver = Solver::new(func, flow, true);
     let live_in = solver.solve(func);
-    let mut rows = solver.rows.take().unwrap_or_default();
-    // Interference is symmetric; the solver filled the writer's side only.
-    for a in 0..rows.len() {
-        let others: Vec<usize> = rows[a].iter().collect();
-        for b in others {
-            rows[b].insert(a);
-        }
-    }
-    Interference {
-        locals: solver.locals,
-        rows,
-        copies: solver.copies,
-        live_in,
-    }
+    solver.interference(live_in)
 }
 
 struct Solver<'a> {
     flow: &'a FlowResult,
-    /// Building interference (every read counts) rather than pause-point live sets.
-    all_reads: bool,
+    /// The interference rows, when building them.
     rows: Option<Vec<BitSet>>,
     copies: Vec<(usize, usize)>,
     locals: Vec<LocalId>,
@@ -121,7 +112,7 @@ struct Solver<'a> {
 }
 
 impl<'a> Solver<'a> {
-    fn new(func: &LocalFunction, flow: &'a FlowResult, all_reads: bool) -> Solver<'a> {
+    fn new(func: &LocalFunction, flow: &'a FlowResult, with_rows: bool) -> Solver<'a> {
         let mut locals = Vec::new();
         let mut dense = IdMap::default();
         let mut targeted = IdSet::default();
@@ -158,8 +149,7 @@ impl<'a> Solver<'a> {
         let width = locals.len();
         Solver {
             flow,
-            all_reads,
-            rows: all_reads.then(|| vec![BitSet::new(width); width]),
+            rows: with_rows.then(|| vec![BitSet::new(width); width]),
             copies: Vec::new(),
             locals,
             dense,
@@ -174,6 +164,35 @@ impl<'a> Solver<'a> {
                 .map(|s| (s.guard, (s.args_at..s.call_at, s.args_matter)))
                 .collect(),
             at_site: IdMap::default(),
+        }
+    }
+
+    /// The live sets at the pause points, once solved.
+    fn pause_liveness(&self) -> PauseLiveness {
+        let mut live = vec![Vec::new(); self.flow.pause_sites.len()];
+        for site in &self.flow.pause_sites {
+            if let Some(set) = self.at_site.get(&site.guard) {
+                live[site.index as usize] = set.iter().map(|i| self.locals[i]).collect();
+            }
+        }
+        PauseLiveness { live }
+    }
+
+    /// The interference graph, once solved with rows (`live_in`: live at the body's entry).
+    fn interference(self, live_in: BitSet) -> Interference {
+        let mut rows = self.rows.unwrap_or_default();
+        // Interference is symmetric; the solver filled the writer's side only.
+        for a in 0..rows.len() {
+            let others: Vec<usize> = rows[a].iter().collect();
+            for b in others {
+                rows[b].insert(a);
+            }
+        }
+        Interference {
+            locals: self.locals,
+            rows,
+            copies: self.copies,
+            live_in,
         }
     }
 
@@ -212,7 +231,7 @@ impl<'a> Solver<'a> {
         let mut live = live_out;
         // Arguments an instrumented callee ignores while rewinding are not needed then.
         let ignored_args = match self.sites.get(&seq) {
-            Some((args, false)) if !self.all_reads => args.clone(),
+            Some((args, false)) => args.clone(),
             _ => 0..0,
         };
         // The live set at the pause point itself leaves those reads out, but the set flowing

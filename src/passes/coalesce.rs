@@ -19,7 +19,7 @@
 //! (call $sleep (local.get $x))
 //! ```
 //!
-//! Interference comes from normal-mode liveness ([`crate::analysis::liveness::interference`]).
+//! Interference comes from normal-mode liveness ([`crate::analysis::liveness::analyze_with_interference`]).
 //! That is enough for rewinding too: the only writes on the rewind path store a local back
 //! from the same local, so they stay no-ops whatever shares that local.
 
