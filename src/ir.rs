@@ -77,6 +77,16 @@ pub fn has_child_seqs(instr: &Instr) -> bool {
     )
 }
 
+/// The label a `try_table` catch clause branches to.
+pub fn catch_label(catch: &TryTableCatch) -> InstrSeqId {
+    match *catch {
+        TryTableCatch::Catch { label, .. }
+        | TryTableCatch::CatchRef { label, .. }
+        | TryTableCatch::CatchAll { label }
+        | TryTableCatch::CatchAllRef { label } => label,
+    }
+}
+
 /// Every instruction sequence reachable from the function's entry, in pre-order (a sequence
 /// comes before the sequences nested in it, siblings in program order).
 pub fn seqs_pre_order(func: &LocalFunction) -> Vec<InstrSeqId> {

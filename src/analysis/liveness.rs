@@ -15,7 +15,7 @@
 use crate::analysis::bitset::BitSet;
 use crate::ir::{IdMap, IdSet};
 use crate::passes::flow::FlowResult;
-use walrus::ir::{Instr, InstrSeqId, LegacyCatch, TryTableCatch};
+use walrus::ir::{Instr, InstrSeqId, LegacyCatch};
 use walrus::{LocalFunction, LocalId};
 
 /// Live locals per pause point.
@@ -126,12 +126,9 @@ impl<'a> Solver<'a> {
                     Instr::BrOnCast(b) => _ = targeted.insert(b.block),
                     Instr::BrOnCastFail(b) => _ = targeted.insert(b.block),
                     Instr::BrTable(t) => targeted.extend(t.blocks.iter().chain([&t.default])),
-                    Instr::TryTable(t) => targeted.extend(t.catches.iter().map(|c| match c {
-                        TryTableCatch::Catch { label, .. }
-                        | TryTableCatch::CatchRef { label, .. }
-                        | TryTableCatch::CatchAll { label }
-                        | TryTableCatch::CatchAllRef { label } => *label,
-                    })),
+                    Instr::TryTable(t) => {
+                        targeted.extend(t.catches.iter().map(crate::ir::catch_label))
+                    }
                     _ => {}
                 }
                 let local = match instr {
@@ -343,11 +340,7 @@ impl<'a> Solver<'a> {
                     self.labels.insert(t.seq, live.clone());
                     let mut caught = BitSet::new(self.width);
                     for catch in &t.catches {
-                        let (TryTableCatch::Catch { label, .. }
-                        | TryTableCatch::CatchRef { label, .. }
-                        | TryTableCatch::CatchAll { label }
-                        | TryTableCatch::CatchAllRef { label }) = catch;
-                        caught.union_with(&self.label(*label));
+                        caught.union_with(&self.label(crate::ir::catch_label(catch)));
                     }
                     self.handlers.push(caught);
                     live = self.seq(func, t.seq, live);

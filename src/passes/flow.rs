@@ -87,7 +87,7 @@ use crate::ir::{
 use crate::ir::{IdMap, IdSet};
 use walrus::ir::{
     BinaryOp, Block, Call, CallIndirect, CallRef, Const, Instr, InstrLocId, InstrSeqId,
-    InstrSeqType, LegacyCatch, Loop, Return, Select, TryTableCatch, UnaryOp, Value,
+    InstrSeqType, LegacyCatch, Loop, Return, Select, UnaryOp, Value,
 };
 use walrus::{
     FunctionId, GlobalId, LocalFunction, LocalId, ModuleLocals, ModuleTypes, RefType, ValType,
@@ -213,12 +213,7 @@ pub fn plan(func: &mut LocalFunction, cx: &FlowContext) -> Result<Plan> {
         let mut has_try = false;
         for (instr, _) in func.block(seq).instrs.iter() {
             if let Instr::TryTable(t) = instr {
-                catch_targets.extend(t.catches.iter().map(|c| match *c {
-                    TryTableCatch::Catch { label, .. }
-                    | TryTableCatch::CatchRef { label, .. }
-                    | TryTableCatch::CatchAll { label }
-                    | TryTableCatch::CatchAllRef { label } => label,
-                }));
+                catch_targets.extend(t.catches.iter().map(ir::catch_label));
             }
             has_try |= matches!(instr, Instr::Try(_) | Instr::TryTable(_))
                 || ir::child_seqs(instr).any(|s| try_seqs.contains(&s));

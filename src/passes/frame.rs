@@ -144,11 +144,12 @@ pub fn run(
         }
         out
     };
-    let epilogues: Vec<_> = groups.groups.iter().map(|g| epilogue(g)).collect();
+    let mut epilogues: Vec<_> = groups.groups.iter().map(|g| epilogue(g)).collect();
     let entry = func.entry_block();
-    if let [only] = &epilogues[..] {
+    if epilogues.len() == 1 {
+        let only = epilogues.swap_remove(0);
         let instrs = &mut func.block_mut(entry).instrs;
-        instrs.splice(flow.epilogue_at..flow.epilogue_at, only.iter().cloned());
+        instrs.splice(flow.epilogue_at..flow.epilogue_at, only);
     } else {
         split_epilogue(func, flow, groups, epilogues)?;
     }
