@@ -235,6 +235,22 @@ fn control_flow_blocks_loops_ifs_br_table() {
     }
 }
 
+/// An interpreter's dispatch loop: the fetch before the dispatch blocks shares their guard
+/// with -O, and rewinds still resume in the right case with the registers restored.
+#[test]
+fn dispatch_loop_pauses_in_cases() {
+    let program = wat_program("dispatch_loop.wat");
+    for n in [1, 3] {
+        assert_equivalent(
+            &program,
+            "run",
+            &i32s(&[n]),
+            &[SLEEP, SLEEP_I32],
+            &Equiv::default(),
+        );
+    }
+}
+
 /// Blocks, loops and ifs with params. Binaryen cannot read block params: ours only.
 #[test]
 fn block_params_across_pauses_ours_only() {
@@ -296,7 +312,7 @@ fn every_numeric_type_live_across_pauses() {
 /// The same programs with pauses at pseudo-random subsets of the async calls.
 #[test]
 fn random_pause_subsets() {
-    let cases: [(&str, &str, Vec<Value>, &[&str]); 4] = [
+    let cases: [(&str, &str, Vec<Value>, &[&str]); 5] = [
         (
             "stack_values.wat",
             "run",
@@ -316,6 +332,7 @@ fn random_pause_subsets() {
             &[SLEEP, SLEEP_I32, SLEEP_I64, SLEEP_F32, SLEEP_F64],
         ),
         ("recursion.wat", "run", i32s(&[120]), &[SLEEP, SLEEP_I32]),
+        ("dispatch_loop.wat", "run", i32s(&[2]), &[SLEEP, SLEEP_I32]),
     ];
     for (file, entry, args, imports) in cases {
         let program = wat_program(file);

@@ -8,7 +8,12 @@
 //! block/loop/if/try containing one) the operand stack of the enclosing block is moved into
 //! locals. Code before the first pausing element of a block becomes a *run* guarded by
 //! `resume == 0`; code after a pause call goes inside that call's own guard, since it runs
-//! exactly when the call completed normally.
+//! exactly when the call completed normally. A run right before a plain `block` that pauses
+//! (with nothing left on the operand stack) moves to the start of that block, so it shares
+//! the guard of the block's first run: `R (block (block R' (call $sleep)))` gets one guard
+//! around `R R'`, not two. In an interpreter's dispatch loop that is one branch less per
+//! iteration, and no value defined by `R` lives on into the next iteration through the
+//! guard's skip edge.
 //!
 //! One local, `$resume`, carries the mode: 0 in normal execution, and while rewinding the
 //! index of the paused call plus one. The prologue sets it; after every pause call it is
@@ -548,6 +553,19 @@ impl Flow<'_, '_> {
             // while rewinding, its arm choice) straight from that run.
             let cond_from_run =
                 is_if && inputs == 1 && remat.is_empty() && open.is_none() && !run.is_empty();
+            // A run right before a plain block that pauses moves to the start of the block,
+            // where it joins the block's own first run under one guard.
+            if let Instr::Block(Block { seq: inner }) = instr
+                && open.is_none()
+                && inputs == 0
+                && types.is_empty()
+                && !run.is_empty()
+                && !self.try_seqs.contains(&inner)
+                && !run.iter().any(|(i, _)| ends_reachability(i))
+            {
+                self.sink_run(func, inner, &stack, std::mem::take(&mut run));
+                stack.clear();
+            }
             if let Some(site) = open.take() {
                 // The code after a pause call runs inside its guard.
                 let temps = self.temps(spilled);
@@ -887,6 +905,30 @@ impl Flow<'_, '_> {
         out.push(if_else(guard, skip));
     }
 
+    /// Move `run` (with the values it takes from `stack`) to the start of the block `inner`,
+    /// which comes right after it and takes no parameters. Entering a plain block does
+    /// nothing, so this only saves the run its own guard: it joins the first run inside.
+    /// That matters most in loops: every guard is a branch per iteration, and the values a
+    /// skipped run would have defined become loop-carried for the engine (a phi merging the
+    /// new value with the previous iteration's).
+    fn sink_run(
+        &mut self,
+        func: &mut LocalFunction,
+        inner: InstrSeqId,
+        stack: &[Slot],
+        mut run: Instrs,
+    ) {
+        let mut moved: Instrs = Vec::with_capacity(stack.len() + run.len());
+        for slot in stack {
+            self.push_slot(&mut moved, slot);
+        }
+        if self.raw_depths {
+            ir::shift_raw_depths(func, &mut run, 1);
+        }
+        moved.append(&mut run);
+        func.block_mut(inner).instrs.splice(0..0, moved);
+    }
+
     /// Start a pause point: its body pushes what is below the call's arguments, the
     /// arguments, makes the call and leaves for the epilogue if an unwind started. The code
     /// after the call up to the next pausing element joins the body ([`Flow::close_site`]):
@@ -1096,6 +1138,21 @@ fn is_pause_call(instr: &Instr, cx: &FlowContext) -> bool {
 
 /// walrus keeps the (unreachable) instructions after a tail call; drop them, since the
 /// operand stack there is polymorphic and they can never run.
+/// Whether nothing after `instr` in its sequence is reachable (its operand stack becomes
+/// polymorphic there).
+fn ends_reachability(instr: &Instr) -> bool {
+    matches!(
+        instr,
+        Instr::Br(_)
+            | Instr::BrTable(_)
+            | Instr::Return(_)
+            | Instr::Unreachable(_)
+            | Instr::Throw(_)
+            | Instr::ThrowRef(_)
+            | Instr::Rethrow(_)
+    ) || ir::is_tail_call(instr)
+}
+
 fn drop_dead_code_after_tail_call(instrs: &mut Vec<(Instr, InstrLocId)>) {
     if let Some(end) = instrs.iter().position(|(i, _)| ir::is_tail_call(i)) {
         instrs.truncate(end + 1);
