@@ -235,8 +235,8 @@ fn control_flow_blocks_loops_ifs_br_table() {
     }
 }
 
-/// An interpreter's dispatch loop: the fetch before the dispatch blocks shares their guard
-/// with -O, and rewinds still resume in the right case with the registers restored.
+/// An interpreter's dispatch loop: the fetch before the dispatch blocks shares their guard,
+/// and rewinds still resume in the right case with the registers restored.
 #[test]
 fn dispatch_loop_pauses_in_cases() {
     let program = wat_program("dispatch_loop.wat");

@@ -1136,8 +1136,6 @@ fn is_pause_call(instr: &Instr, cx: &FlowContext) -> bool {
     }
 }
 
-/// walrus keeps the (unreachable) instructions after a tail call; drop them, since the
-/// operand stack there is polymorphic and they can never run.
 /// Whether nothing after `instr` in its sequence is reachable (its operand stack becomes
 /// polymorphic there).
 fn ends_reachability(instr: &Instr) -> bool {
@@ -1153,6 +1151,8 @@ fn ends_reachability(instr: &Instr) -> bool {
     ) || ir::is_tail_call(instr)
 }
 
+/// walrus keeps the (unreachable) instructions after a tail call; drop them, since the
+/// operand stack there is polymorphic and they can never run.
 fn drop_dead_code_after_tail_call(instrs: &mut Vec<(Instr, InstrLocId)>) {
     if let Some(end) = instrs.iter().position(|(i, _)| ir::is_tail_call(i)) {
         instrs.truncate(end + 1);

@@ -1,7 +1,7 @@
 ;; A bytecode interpreter's dispatch loop (the shape of SQLite's sqlite3VdbeExec and of
 ;; bench/kernels/interp.c): each iteration fetches an opcode (a run of code before the
-;; dispatch blocks), then a br_table picks a case; some cases pause. With -O the fetch moves
-;; into the dispatch blocks and shares their guard, so rewinding must still skip it and
+;; dispatch blocks), then a br_table picks a case; some cases pause. The fetch moves into
+;; the dispatch blocks and shares their guard, so rewinding must still skip it and
 ;; resume inside the right case with the registers and the program counter restored.
 ;;
 ;; Also: a run consuming the result of a pausing block right before the next pausing block
