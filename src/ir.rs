@@ -142,6 +142,21 @@ pub fn is_indirect_call(instr: &Instr) -> bool {
     )
 }
 
+/// Whether nothing after `instr` in its sequence is reachable (its operand stack becomes
+/// polymorphic there).
+pub fn ends_reachability(instr: &Instr) -> bool {
+    matches!(
+        instr,
+        Instr::Br(_)
+            | Instr::BrTable(_)
+            | Instr::Return(_)
+            | Instr::Unreachable(_)
+            | Instr::Throw(_)
+            | Instr::ThrowRef(_)
+            | Instr::Rethrow(_)
+    ) || is_tail_call(instr)
+}
+
 /// Whether the instruction is a tail call of any kind.
 pub fn is_tail_call(instr: &Instr) -> bool {
     matches!(

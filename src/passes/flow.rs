@@ -561,7 +561,7 @@ impl Flow<'_, '_> {
                 && types.is_empty()
                 && !run.is_empty()
                 && !self.try_seqs.contains(&inner)
-                && !run.iter().any(|(i, _)| ends_reachability(i))
+                && !run.iter().any(|(i, _)| ir::ends_reachability(i))
             {
                 self.sink_run(func, inner, &stack, std::mem::take(&mut run));
                 stack.clear();
@@ -879,18 +879,11 @@ impl Flow<'_, '_> {
         func: &mut LocalFunction,
         out: &mut Instrs,
         stack: &[Slot],
-        mut run: Instrs,
+        run: Instrs,
         temps: &[LocalId],
         guarded: bool,
     ) {
-        let mut body: Instrs = Vec::with_capacity(stack.len() + run.len() + temps.len());
-        for slot in stack {
-            self.push_slot(&mut body, slot);
-        }
-        if self.raw_depths && guarded {
-            ir::shift_raw_depths(func, &mut run, 1);
-        }
-        body.append(&mut run);
+        let mut body = self.nested_run(func, stack, run, u32::from(guarded));
         for &t in temps.iter().rev() {
             body.push(set(t));
         }
@@ -905,6 +898,26 @@ impl Flow<'_, '_> {
         out.push(if_else(guard, skip));
     }
 
+    /// `run` preceded by the values it takes from `stack`, for a place `depth` blocks deeper
+    /// than where it was (legacy raw depths adjusted).
+    fn nested_run(
+        &self,
+        func: &mut LocalFunction,
+        stack: &[Slot],
+        mut run: Instrs,
+        depth: u32,
+    ) -> Instrs {
+        let mut body: Instrs = Vec::with_capacity(stack.len() + run.len() + 4);
+        for slot in stack {
+            self.push_slot(&mut body, slot);
+        }
+        if self.raw_depths && depth > 0 {
+            ir::shift_raw_depths(func, &mut run, depth);
+        }
+        body.append(&mut run);
+        body
+    }
+
     /// Move `run` (with the values it takes from `stack`) to the start of the block `inner`,
     /// which comes right after it and takes no parameters. Entering a plain block does
     /// nothing, so this only saves the run its own guard: it joins the first run inside.
@@ -916,16 +929,9 @@ impl Flow<'_, '_> {
         func: &mut LocalFunction,
         inner: InstrSeqId,
         stack: &[Slot],
-        mut run: Instrs,
+        run: Instrs,
     ) {
-        let mut moved: Instrs = Vec::with_capacity(stack.len() + run.len());
-        for slot in stack {
-            self.push_slot(&mut moved, slot);
-        }
-        if self.raw_depths {
-            ir::shift_raw_depths(func, &mut run, 1);
-        }
-        moved.append(&mut run);
+        let moved = self.nested_run(func, stack, run, 1);
         func.block_mut(inner).instrs.splice(0..0, moved);
     }
 
@@ -1134,21 +1140,6 @@ fn is_pause_call(instr: &Instr, cx: &FlowContext) -> bool {
         Instr::CallRef(c) => (cx.indirect_pauses)(None, c.ty),
         _ => false,
     }
-}
-
-/// Whether nothing after `instr` in its sequence is reachable (its operand stack becomes
-/// polymorphic there).
-fn ends_reachability(instr: &Instr) -> bool {
-    matches!(
-        instr,
-        Instr::Br(_)
-            | Instr::BrTable(_)
-            | Instr::Return(_)
-            | Instr::Unreachable(_)
-            | Instr::Throw(_)
-            | Instr::ThrowRef(_)
-            | Instr::Rethrow(_)
-    ) || ir::is_tail_call(instr)
 }
 
 /// walrus keeps the (unreachable) instructions after a tail call; drop them, since the
