@@ -251,6 +251,21 @@ fn dispatch_loop_pauses_in_cases() {
     }
 }
 
+/// Rewinds to a pause point after a chain of plain blocks jump there from the innermost block
+/// (a `br_table` on the call index): every case of a dispatch, a nested chain, a value below a
+/// chain block, and a chain without a run to hang the jump on.
+#[test]
+fn rewind_jumps_reach_every_level() {
+    let program = wat_program("rewind_jumps.wat");
+    assert_equivalent(
+        &program,
+        "run",
+        &i32s(&[12]),
+        &[SLEEP, SLEEP_I32],
+        &Equiv::default(),
+    );
+}
+
 /// Blocks, loops and ifs with params. Binaryen cannot read block params: ours only.
 #[test]
 fn block_params_across_pauses_ours_only() {
@@ -312,7 +327,7 @@ fn every_numeric_type_live_across_pauses() {
 /// The same programs with pauses at pseudo-random subsets of the async calls.
 #[test]
 fn random_pause_subsets() {
-    let cases: [(&str, &str, Vec<Value>, &[&str]); 5] = [
+    let cases: [(&str, &str, Vec<Value>, &[&str]); 6] = [
         (
             "stack_values.wat",
             "run",
@@ -333,6 +348,7 @@ fn random_pause_subsets() {
         ),
         ("recursion.wat", "run", i32s(&[120]), &[SLEEP, SLEEP_I32]),
         ("dispatch_loop.wat", "run", i32s(&[2]), &[SLEEP, SLEEP_I32]),
+        ("rewind_jumps.wat", "run", i32s(&[12]), &[SLEEP, SLEEP_I32]),
     ];
     for (file, entry, args, imports) in cases {
         let program = wat_program(file);

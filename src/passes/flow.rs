@@ -15,6 +15,18 @@
 //! iteration, and no value defined by `R` lives on into the next iteration through the
 //! guard's skip edge.
 //!
+//! A rewind to a pause point after a plain block (no params or results) would run through
+//! the block's inside, from skip edge to skip edge, and out of its end; in a `switch` (a nest
+//! of such blocks, each the first pausing element of the next one out) through every level
+//! before the paused case. Such a *chain* of blocks is left by a jump instead: at its
+//! innermost block, the skip edge of the guard before the first pausing element becomes
+//! `br_table` on the call index, to the end of the innermost chain block the paused call
+//! comes after (or, without such a guard, a `resume != 0` check before that element does the
+//! jump). Rewinds no longer run past the end of any chain block, so inside the chain the
+//! last pause point of each level needs no guard, and engines building SSA form no longer
+//! see skip edges carrying the values from before the dispatch into every case (they made
+//! V8 build thousands of phis in SQLite's and QuickJS's interpreter functions).
+//!
 //! One local, `$resume`, carries the mode: 0 in normal execution, and while rewinding the
 //! index of the paused call plus one. The prologue sets it; after every pause call it is
 //! reset from the state (0 once a rewind has reached the call).
@@ -70,6 +82,11 @@
 //! - An `if` containing a pause point picks its arm while rewinding from the call index
 //!   (indices are dense and in program order), so the condition needs no saving and the
 //!   arm without pause points is never entered while rewinding.
+//! - A rewind jump lands only at the end of a chain block whose parent sequence holds the
+//!   paused call, or on in the innermost block: call indices are dense and in program order,
+//!   and each chain block is the first pausing element of the next one out, so the calls of
+//!   each level form one range of the `br_table`. What the jump skips is glue that rewinds
+//!   would otherwise have run through, which never writes a restored local.
 //! - A pausing element holding exception handlers (a `try`, a `try_table`, or a block, loop
 //!   or `if` around one) that a rewind may have to get past is guarded as a whole by
 //!   `resume <= (its last call index + 1)`: a rewind to a later pause point skips it instead
@@ -326,7 +343,7 @@ pub fn run(
         element_guards: IdSet::default(),
     };
     // Nothing comes after the body: a rewind never runs past its end.
-    flow.transform_seq(func, body, &[], None, false)?;
+    flow.transform_seq(func, body, &[], None, false, None)?;
     let mut internal_locals = vec![resume, unwind_index, frame];
     if let Some(rewind_to) = flow.rewind_to {
         // The body starts right after the prologue set `resume`.
@@ -476,6 +493,7 @@ impl Flow<'_, '_> {
         params: &[LocalId],
         target: Option<&[LocalId]>,
         passes: bool,
+        chain: Option<&[InstrSeqId]>,
     ) -> Result<Vec<LocalId>> {
         let (param_tys, result_tys) = self.seq_sig(func.block(seq).ty);
         // The locals outside have the types of the values pushed there; with GC subtyping the
@@ -509,6 +527,8 @@ impl Flow<'_, '_> {
         let mut stack: Vec<Slot> = params.iter().map(|&p| Slot::Temp(p)).collect();
         let mut open: Option<OpenSite> = None;
         let mut run: Instrs = Vec::new();
+        // Whether the first pausing element is still to come (see `chain`).
+        let mut first_pausing = true;
 
         for (i, (instr, loc)) in old.into_iter().enumerate() {
             let pause_call = is_pause_call(&instr, self.cx);
@@ -517,6 +537,15 @@ impl Flow<'_, '_> {
                 run.push((instr, loc));
                 continue;
             }
+            // The guard skip edge of the run before the first pausing element, if it gets one.
+            let mut leading_skip: Option<InstrSeqId> = None;
+            let first = std::mem::replace(&mut first_pausing, false);
+            // A chain block holding this sequence continues into its first pausing element
+            // when that is a chain block too; otherwise the rewind jump is made here.
+            let chain_continues = match &instr {
+                Instr::Block(Block { seq: inner }) => self.chain_block(func, *inner),
+                _ => false,
+            };
             // Can a rewind run past this element (to a later pause point)?
             let later = sites_after[i + 1] > 0 || passes;
             let types = self.stacks.get(&loc.data()).ok_or_else(|| {
@@ -573,7 +602,7 @@ impl Flow<'_, '_> {
                 stack = temps.into_iter().map(Slot::Temp).collect();
             } else if !run.is_empty() && !cond_from_run {
                 let temps = self.temps(spilled);
-                self.guarded_run(
+                leading_skip = self.guarded_run(
                     func,
                     &mut out,
                     &stack,
@@ -606,6 +635,23 @@ impl Flow<'_, '_> {
                 && later
                 && (matches!(instr, Instr::Try(_) | Instr::TryTable(_))
                     || ir::child_seqs(&instr).any(|s| self.try_seqs.contains(&s)));
+            if first
+                && !chain_continues
+                && let Some(levels) = chain
+            {
+                let jump = |own| self.rewind_jump(own, levels);
+                match leading_skip {
+                    // Free in normal mode: the skip edge of the guard becomes the jump.
+                    Some(skip) => func.block_mut(skip).instrs = jump(skip),
+                    None => {
+                        let pad = new_seq(func, Vec::new());
+                        func.block_mut(pad).instrs = jump(pad);
+                        let empty = new_seq(func, Vec::new());
+                        out.push(get(self.resume));
+                        out.push(if_else(pad, empty));
+                    }
+                }
+            }
             let mark = out.len();
 
             match instr {
@@ -647,6 +693,7 @@ impl Flow<'_, '_> {
                             &params,
                             Some(&results),
                             then_passes,
+                            None,
                         )?;
                     }
                     let after_then = self.next_index;
@@ -657,6 +704,7 @@ impl Flow<'_, '_> {
                             &params,
                             Some(&results),
                             inside_passes,
+                            None,
                         )?;
                     }
                     // While rewinding, enter the arm holding the paused call: the then-arm if
@@ -735,7 +783,26 @@ impl Flow<'_, '_> {
                     for &p in &ins {
                         self.get(&mut out, p);
                     }
-                    let results = self.transform_seq(func, seq, &ins, None, later && !bypass)?;
+                    // A rewind to a pause point after a chain block does not run through it:
+                    // it jumps there from the chain's innermost block (`rewind_jump`).
+                    let inner_chain: Option<Vec<InstrSeqId>> = if !chain_continues {
+                        None
+                    } else if let (Some(levels), true) = (chain, first) {
+                        Some(levels.iter().copied().chain([seq]).collect())
+                    } else if later && !bypass {
+                        Some(vec![seq])
+                    } else {
+                        None
+                    };
+                    let inner_passes = later && !bypass && inner_chain.is_none();
+                    let results = self.transform_seq(
+                        func,
+                        seq,
+                        &ins,
+                        None,
+                        inner_passes,
+                        inner_chain.as_deref(),
+                    )?;
                     match &instr {
                         // A caught exception lands at the end of a block or the start of a
                         // loop, possibly thrown by a callee a rewind ended in.
@@ -882,20 +949,61 @@ impl Flow<'_, '_> {
         run: Instrs,
         temps: &[LocalId],
         guarded: bool,
-    ) {
+    ) -> Option<InstrSeqId> {
         let mut body = self.nested_run(func, stack, run, u32::from(guarded));
         for &t in temps.iter().rev() {
             body.push(set(t));
         }
         if !guarded {
             out.append(&mut body);
-            return;
+            return None;
         }
         let guard = new_seq(func, body);
         let skip = new_seq(func, Vec::new());
         self.normal_only.insert(guard);
         self.push_is_normal(out);
         out.push(if_else(guard, skip));
+        Some(skip)
+    }
+
+    /// Whether the pausing block `seq` can be a link of a rewind-jump chain: a plain block
+    /// with no parameters or results (every branch out of a chain lands with an empty
+    /// stack), holding no exception handlers and not a catch clause's label.
+    fn chain_block(&self, func: &LocalFunction, seq: InstrSeqId) -> bool {
+        func.block(seq).ty == InstrSeqType::Simple(None)
+            && !self.try_seqs.contains(&seq)
+            && !self.catch_targets.contains(&seq)
+    }
+
+    /// The rewind jump at the bottom of a chain (`levels`: the chain's blocks, outermost
+    /// first, the last one holding this code): `br_table` on the call index being rewound
+    /// to, to the end of the innermost chain block that the paused call comes after, or to
+    /// `own` (the label of the construct the jump is in, so: on to this sequence's first
+    /// pausing element) when the call is in this sequence. Calls after the outermost block
+    /// take the default, its end. The call indices from `next_index` on are dense and in
+    /// program order, and each chain block is the first pausing element of the next one out,
+    /// so the calls of each level form one range.
+    fn rewind_jump(&self, own: InstrSeqId, levels: &[InstrSeqId]) -> Instrs {
+        let mut targets = Vec::new();
+        let mut label = own;
+        for &level in levels.iter().rev() {
+            let count = self.site_counts.get(&level).copied().unwrap_or(0) as usize;
+            targets.resize(count.max(targets.len()), label);
+            label = level;
+        }
+        vec![
+            get(self.resume),
+            i32_const(self.next_index as i32 + 1),
+            binop(BinaryOp::I32Sub),
+            (
+                walrus::ir::BrTable {
+                    blocks: targets.into_boxed_slice(),
+                    default: label,
+                }
+                .into(),
+                InstrLocId::default(),
+            ),
+        ]
     }
 
     /// `run` preceded by the values it takes from `stack`, for a place `depth` blocks deeper
