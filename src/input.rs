@@ -303,8 +303,60 @@ pub fn parse(wasm: &[u8]) -> Result<(Module, OriginalIds)> {
     Ok((module, ids))
 }
 
+/// A copy of `wasm` in which the body of each defined function `i` with `keep[i] == false`
+/// is `unreachable` (valid for any signature), for walrus to parse without building IR for
+/// code nobody reads (see [`crate::analysis::prescan`]). Every other byte stays as it was.
+/// `None` if the module cannot be read this far (walrus then reports why).
+pub fn stub_bodies(wasm: &[u8], keep: &[bool]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(wasm.len());
+    // The section being copied starts where the previous one ended (after the header).
+    let mut copied = 0;
+    let mut section_start = 8;
+    let mut code = wasm_encoder::CodeSection::new();
+    let mut index = 0;
+    let mut code_end = 0;
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        let payload = payload.ok()?;
+        match &payload {
+            wasmparser::Payload::CodeSectionStart { count, range, .. } => {
+                if *count as usize != keep.len() || keep.is_empty() {
+                    return None;
+                }
+                code_end = range.end;
+                out.extend_from_slice(wasm.get(copied..section_start)?);
+            }
+            wasmparser::Payload::CodeSectionEntry(body) => {
+                if *keep.get(index)? {
+                    code.raw(wasm.get(body.range())?);
+                } else {
+                    // No locals; unreachable; end.
+                    code.raw(&[0x00, 0x00, 0x0b]);
+                }
+                index += 1;
+                if index == keep.len() {
+                    if body.range().end != code_end {
+                        return None;
+                    }
+                    wasm_encoder::Section::append_to(&code, &mut out);
+                    copied = code_end;
+                }
+            }
+            wasmparser::Payload::End(_) => break,
+            _ => {}
+        }
+        if let Some((_, range)) = payload.as_section() {
+            section_start = range.end;
+        }
+    }
+    if index != keep.len() {
+        return None;
+    }
+    out.extend_from_slice(wasm.get(copied..)?);
+    Some(out)
+}
+
 /// Why `wasm` does not validate with every feature enabled, if it does not.
-fn invalid(wasm: &[u8]) -> Option<Error> {
+pub fn invalid(wasm: &[u8]) -> Option<Error> {
     let e = wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
         .validate_all(wasm)
         .err()?;
@@ -392,6 +444,53 @@ mod tests {
         wat::parse_str(&hoisted).unwrap();
         let (_, warning) = to_binary(text.as_bytes(), None).unwrap();
         assert!(warning.is_some());
+    }
+
+    #[test]
+    fn stubbed_bodies_leave_every_other_byte() {
+        let wasm = wat::parse_str(
+            r#"(module $m
+                (func $a (result i32) (local i64) (i32.const 1))
+                (func $b (param i32) (result i32) (local.get 0))
+                (func $c (nop))
+                (@custom "after" "tail"))"#,
+        )
+        .unwrap();
+        let stubbed = stub_bodies(&wasm, &[true, false, true]).unwrap();
+        wasmparser::Validator::new().validate_all(&stubbed).unwrap();
+        let sections = |wasm: &[u8]| -> Vec<(u8, Vec<u8>)> {
+            wasmparser::Parser::new(0)
+                .parse_all(wasm)
+                .filter_map(|p| p.unwrap().as_section())
+                .map(|(id, range)| (id, wasm[range].to_vec()))
+                .collect()
+        };
+        let bodies = |wasm: &[u8]| -> Vec<Vec<u8>> {
+            wasmparser::Parser::new(0)
+                .parse_all(wasm)
+                .filter_map(|p| match p.unwrap() {
+                    wasmparser::Payload::CodeSectionEntry(b) => Some(wasm[b.range()].to_vec()),
+                    _ => None,
+                })
+                .collect()
+        };
+        let (before, after) = (bodies(&wasm), bodies(&stubbed));
+        assert_eq!(
+            after,
+            vec![before[0].clone(), vec![0, 0, 0x0b], before[2].clone()]
+        );
+        let (before, after) = (sections(&wasm), sections(&stubbed));
+        assert_eq!(before.len(), after.len());
+        for (b, a) in before.iter().zip(&after) {
+            assert_eq!(b.0, a.0);
+            if b.0 != 10 {
+                assert_eq!(b, a, "section {} changed", b.0);
+            }
+        }
+        // The count must match; a module without code comes back as it was.
+        assert!(stub_bodies(&wasm, &[true, false]).is_none());
+        let empty = wat::parse_str("(module (memory 1))").unwrap();
+        assert_eq!(stub_bodies(&empty, &[]).as_deref(), Some(&empty[..]));
     }
 
     #[test]

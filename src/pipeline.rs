@@ -1,6 +1,8 @@
 //! The whole transform, top to bottom.
 //!
-//! 1. Read: WAT or binary in, walrus IR plus the original index maps.
+//! 1. Read: WAT or binary in; a scan of the binary says which bodies the analysis can need
+//!    (`analysis::prescan`), and walrus parses the module with the others stubbed out, giving
+//!    IR plus the original index maps.
 //! 2. Analyze: the call graph and which functions can pause (lists applied).
 //! 3. Add the ABI: globals, the five API functions, the in-module runtime's imports.
 //! 4. Instrument each function that needs it: flow (guards, call indices, spills), liveness
@@ -11,9 +13,9 @@
 
 use crate::analysis::call_graph::CallGraph;
 use crate::analysis::can_pause::{self, Instrumentation};
-use crate::analysis::stack_bound;
 use crate::analysis::stack_types::StackTypeOracle;
 use crate::analysis::{liveness, save_groups};
+use crate::analysis::{prescan, stack_bound};
 use crate::emit::encode::{LocalOrder, encode_function};
 use crate::emit::writer::{self, Changes};
 use crate::error::{Error, Result};
@@ -29,7 +31,13 @@ use walrus::{FunctionId, FunctionKind, LocalFunction, Module};
 pub fn run(input: &[u8], options: &Options) -> Result<Output> {
     let (wasm, text_warning) = input::to_binary(input, None)?;
     refuse_object_files(&wasm)?;
-    let (mut module, ids) = input::parse(&wasm)?;
+    // Bodies the analysis cannot need are not parsed into IR (see `analysis::prescan`).
+    let needed = prescan::bodies_needed(&wasm, options).filter(|keep| keep.contains(&false));
+    let stubbed = needed
+        .as_deref()
+        .and_then(|keep| input::stub_bodies(&wasm, keep));
+    let needed = needed.filter(|_| stubbed.is_some());
+    let (mut module, ids) = input::parse(stubbed.as_deref().unwrap_or(&wasm))?;
     let mut diagnostics = Vec::new();
     if let Some(message) = text_warning {
         diagnostics.push(Diagnostic {
@@ -56,6 +64,15 @@ pub fn run(input: &[u8], options: &Options) -> Result<Output> {
     let to_instrument: Vec<usize> = (0..graph.funcs.len())
         .filter(|&i| decision.instrumented(i))
         .collect();
+    if let Some(keep) = &needed {
+        let imported = graph.funcs.len() - keep.len();
+        if let Some(&i) = to_instrument.iter().find(|&&i| !keep[i - imported]) {
+            return Err(Error::internal(format!(
+                "function `{}` is instrumented but the prescan left its body out",
+                graph.funcs[i].name
+            )));
+        }
+    }
     // The passes recurse once per nesting level: run them on a stack deep enough for the
     // most deeply nested function to instrument (refusing absurd depths).
     let mut depth = 0;
@@ -76,6 +93,7 @@ pub fn run(input: &[u8], options: &Options) -> Result<Output> {
     let stack = stack_size(depth);
     let analyzed = Analyzed {
         wasm,
+        stubbed,
         module,
         ids,
         graph,
@@ -91,6 +109,9 @@ pub fn run(input: &[u8], options: &Options) -> Result<Output> {
 struct Analyzed<'a> {
     /// The input, as a binary.
     wasm: std::borrow::Cow<'a, [u8]>,
+    /// What walrus parsed if not `wasm`: the input with unneeded bodies stubbed out. The
+    /// instruction offsets walrus records are offsets into this.
+    stubbed: Option<Vec<u8>>,
     module: Module,
     ids: OriginalIds,
     graph: CallGraph,
@@ -106,6 +127,7 @@ struct Analyzed<'a> {
 fn instrument(analyzed: Analyzed<'_>, options: &Options, stack: usize) -> Result<Output> {
     let Analyzed {
         wasm,
+        stubbed,
         mut module,
         ids,
         graph,
@@ -115,7 +137,8 @@ fn instrument(analyzed: Analyzed<'_>, options: &Options, stack: usize) -> Result
         mut diagnostics,
     } = analyzed;
     let wanted: IdSet<u32> = to_instrument.iter().map(|&i| i as u32).collect();
-    let mut oracle = StackTypeOracle::new(&wasm, &ids.types, |index| wanted.contains(&index))?;
+    let parsed = stubbed.as_deref().unwrap_or(&wasm);
+    let mut oracle = StackTypeOracle::new(parsed, &ids.types, |index| wanted.contains(&index))?;
     let func_types: IdMap<FunctionId, walrus::TypeId> =
         module.funcs.iter().map(|f| (f.id(), f.ty())).collect();
 
@@ -226,7 +249,7 @@ fn instrument(analyzed: Analyzed<'_>, options: &Options, stack: usize) -> Result
         level: Level::Warning,
         message: w.clone(),
     }));
-    validate_output(&written, &module)?;
+    validate_output(&written, &module, &wasm)?;
     let exports = module.exports.iter().filter_map(|e| match e.item {
         walrus::ExportItem::Function(f) => Some((e.name.clone(), f)),
         _ => None,
@@ -564,12 +587,16 @@ fn refuse_object_files(wasm: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Validate the output; name the function if a body we encoded is at fault.
-fn validate_output(written: &writer::Written, module: &Module) -> Result<()> {
+/// Validate the output; name the function if a body we encoded is at fault. The input is
+/// checked first: walrus validated only the bodies it parsed, and the others are copied.
+fn validate_output(written: &writer::Written, module: &Module, input: &[u8]) -> Result<()> {
     let mut validator = wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all());
     let Err(e) = validator.validate_all(&written.wasm) else {
         return Ok(());
     };
+    if let Some(invalid) = input::invalid(input) {
+        return Err(invalid);
+    }
     let offset = e.offset();
     let mut culprit = None;
     let mut func_index = None;

@@ -516,6 +516,20 @@ fn ignore_indirect_with_direct_pauses_only() {
     );
 }
 
+/// A table that only a non-pausing function's `table.set` fills: the analysis must still see
+/// that function's body to know the indirect call can pause.
+#[test]
+fn table_filled_by_a_function_that_never_pauses() {
+    let program = wat_program("table_written_by_setup.wat");
+    assert_equivalent(
+        &program,
+        "run",
+        &i32s(&[9]),
+        &[SLEEP_I32],
+        &Equiv::default(),
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // 8. Coroutines.
 

@@ -1,0 +1,215 @@
+//! Which function bodies the analysis can need, read straight from the binary before walrus
+//! builds its IR.
+//!
+//! walrus parses every function body into IR, and on a module where few functions can pause
+//! that parse is most of the transform's time and memory. So the binary is scanned first
+//! (no IR, no validation) for what could make a function pause or matter to the call graph,
+//! and the bodies of the other functions are replaced by `unreachable` before walrus sees the
+//! module ([`crate::input::stub_bodies`]). The writer copies every untouched body from the
+//! input bytes anyway, so the output does not change.
+//!
+//! The answer is a superset of what [`can_pause`](super::can_pause) decides, built with the
+//! same roots and none of the narrowing: a body is needed if the function
+//!
+//! - calls an import that may pause (by the `--imports` list, or any import without one), or
+//!   any `asyncify.*` import;
+//! - makes an indirect call, unless `--ignore-indirect`;
+//! - calls, directly, a function whose body is needed for one of these reasons;
+//! - or puts function references anywhere (`ref.func`, table writes, element segments read
+//!   into tables or arrays): the indirect-call analysis reads those to see where indirect
+//!   calls can go, so they are kept without making their callers needed.
+//!
+//! A function outside that set cannot reach a pause through anything the analysis looks at,
+//! so its body is never read. The pipeline checks that every function it instruments had its
+//! body kept. The add-list, the only-list and `--asserts` instrument functions for other
+//! reasons; with them nothing is stubbed.
+
+use crate::list::NameList;
+use crate::options::Options;
+use wasmparser::{Operator, Parser, Payload, TypeRef};
+
+/// For each function the input defines (in code section order), whether its body must be
+/// parsed. `None` when every body must be: a list or option that needs them, or anything the
+/// scan does not understand (walrus then reports malformed input as usual).
+pub fn bodies_needed(wasm: &[u8], options: &Options) -> Option<Vec<bool>> {
+    if options.asserts || !options.add_list.is_empty() || !options.only_list.is_empty() {
+        return None;
+    }
+    let imports = match options.imports.as_deref() {
+        Some(raw) => Some(NameList::new("--imports", raw).ok()?).filter(|l| !l.is_empty()),
+        None => None,
+    };
+    let import_pauses = |module: &str, field: &str| {
+        module == crate::abi::IMPORT_MODULE
+            || match &imports {
+                Some(list) => list.matches(&format!("{module}.{field}")),
+                None => !options.ignore_imports,
+            }
+    };
+
+    // Per function (imports first): does it start a pause, its direct callees.
+    let mut pauses: Vec<bool> = Vec::new();
+    let mut keep_only: Vec<bool> = Vec::new();
+    let mut callees: Vec<Vec<u32>> = Vec::new();
+    let mut imported = 0usize;
+    for payload in Parser::new(0).parse_all(wasm) {
+        match payload.ok()? {
+            Payload::ImportSection(reader) => {
+                for import in reader.into_imports() {
+                    let import = import.ok()?;
+                    if matches!(import.ty, TypeRef::Func(_) | TypeRef::FuncExact(_)) {
+                        pauses.push(import_pauses(import.module, import.name));
+                        keep_only.push(false);
+                        callees.push(Vec::new());
+                        imported += 1;
+                    }
+                }
+            }
+            Payload::CodeSectionEntry(body) => {
+                let mut facts = BodyFacts::default();
+                let mut reader = body.get_operators_reader().ok()?;
+                while !reader.eof() {
+                    facts.operator(&reader.read().ok()?, options.ignore_indirect);
+                }
+                pauses.push(facts.indirect);
+                keep_only.push(facts.references);
+                facts.callees.sort_unstable();
+                facts.callees.dedup();
+                callees.push(facts.callees);
+            }
+            _ => {}
+        }
+    }
+
+    // Callers of what can pause can pause: walk the reversed call graph from the roots.
+    let n = pauses.len();
+    let mut callers: Vec<Vec<u32>> = vec![Vec::new(); n];
+    for (caller, list) in callees.iter().enumerate() {
+        for &callee in list {
+            callers.get_mut(callee as usize)?.push(caller as u32);
+        }
+    }
+    let mut queue: Vec<usize> = (0..n).filter(|&i| pauses[i]).collect();
+    while let Some(i) = queue.pop() {
+        for &caller in &callers[i] {
+            let caller = caller as usize;
+            if !pauses[caller] {
+                pauses[caller] = true;
+                queue.push(caller);
+            }
+        }
+    }
+    Some((imported..n).map(|i| pauses[i] || keep_only[i]).collect())
+}
+
+/// What one body's operators say.
+#[derive(Default)]
+struct BodyFacts {
+    callees: Vec<u32>,
+    /// Makes an indirect call that may pause.
+    indirect: bool,
+    /// Produces function references or writes tables.
+    references: bool,
+}
+
+impl BodyFacts {
+    fn operator(&mut self, op: &Operator<'_>, ignore_indirect: bool) {
+        match op {
+            Operator::Call { function_index } | Operator::ReturnCall { function_index } => {
+                self.callees.push(*function_index)
+            }
+            Operator::CallIndirect { .. }
+            | Operator::ReturnCallIndirect { .. }
+            | Operator::CallRef { .. }
+            | Operator::ReturnCallRef { .. } => self.indirect |= !ignore_indirect,
+            Operator::RefFunc { .. }
+            | Operator::TableSet { .. }
+            | Operator::TableFill { .. }
+            | Operator::TableGrow { .. }
+            | Operator::TableInit { .. }
+            | Operator::TableCopy { .. }
+            | Operator::ArrayNewElem { .. }
+            | Operator::ArrayInitElem { .. } => self.references = true,
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MODULE: &str = r#"(module
+        (import "env" "sleep" (func $sleep))
+        (import "env" "log" (func $log))
+        (import "asyncify" "get_state" (func $state (result i32)))
+        (type $v (func))
+        (table 1 funcref)
+        (func $sleeps (call $sleep))
+        (func $calls_sleeps (call $sleeps))
+        (func $logs (call $log))
+        (func $indirect (call_indirect (type $v) (i32.const 0)))
+        (func $refers (drop (ref.func $pure)))
+        (func $pure)
+        (func $asks (drop (call $state)))
+        (func $tail (return_call $calls_sleeps)))"#;
+
+    fn needed(options: Options) -> Option<Vec<bool>> {
+        bodies_needed(&wat::parse_str(MODULE).unwrap(), &options)
+    }
+
+    fn with_imports(list: &str) -> Options {
+        Options {
+            imports: Some(vec![list.to_string()]),
+            ..Options::default()
+        }
+    }
+
+    #[test]
+    fn keeps_what_can_reach_a_pause_and_what_takes_references() {
+        // sleeps, calls_sleeps, logs, indirect, refers, pure, asks, tail
+        let t = true;
+        let f = false;
+        assert_eq!(
+            needed(with_imports("env.sleep")),
+            Some(vec![t, t, f, t, t, f, t, t])
+        );
+        assert_eq!(
+            needed(Options::default()),
+            Some(vec![t, t, t, t, t, f, t, t])
+        );
+        let ignore = Options {
+            ignore_indirect: true,
+            ..with_imports("env.sleep")
+        };
+        assert_eq!(needed(ignore), Some(vec![t, t, f, f, t, f, t, t]));
+        let none = Options {
+            ignore_imports: true,
+            ignore_indirect: true,
+            ..Options::default()
+        };
+        assert_eq!(needed(none), Some(vec![f, f, f, f, t, f, t, f]));
+    }
+
+    #[test]
+    fn lists_that_name_functions_need_every_body() {
+        for options in [
+            Options {
+                add_list: vec!["pure".into()],
+                ..Options::default()
+            },
+            Options {
+                only_list: vec!["pure".into()],
+                ..Options::default()
+            },
+            Options {
+                asserts: true,
+                ..Options::default()
+            },
+        ] {
+            assert_eq!(needed(options), None);
+        }
+        // A list the real analysis will refuse is left to it.
+        assert_eq!(needed(with_imports("@/no/such/file")), None);
+    }
+}
