@@ -307,52 +307,83 @@ pub fn parse(wasm: &[u8]) -> Result<(Module, OriginalIds)> {
 /// is `unreachable` (valid for any signature), for walrus to parse without building IR for
 /// code nobody reads (see [`crate::analysis::prescan`]). Every other byte stays as it was.
 /// `None` if the module cannot be read this far (walrus then reports why).
-pub fn stub_bodies(wasm: &[u8], keep: &[bool]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(wasm.len());
-    // The section being copied starts where the previous one ended (after the header).
-    let mut copied = 0;
-    let mut section_start = 8;
-    let mut code = wasm_encoder::CodeSection::new();
-    let mut index = 0;
-    let mut code_end = 0;
+pub fn stub_bodies(wasm: &[u8], keep: &[bool]) -> Option<Stubbed> {
+    use wasm_encoder::Encode;
+    // Where the code section's header starts (where the section before it ended), its
+    // contents and its bodies.
+    let mut header_start = 8;
+    let mut code = None;
+    let mut bodies = Vec::with_capacity(keep.len());
     for payload in wasmparser::Parser::new(0).parse_all(wasm) {
         let payload = payload.ok()?;
         match &payload {
             wasmparser::Payload::CodeSectionStart { count, range, .. } => {
-                if *count as usize != keep.len() || keep.is_empty() {
-                    return None;
-                }
-                code_end = range.end;
-                out.extend_from_slice(wasm.get(copied..section_start)?);
+                code = Some((header_start, range.clone(), *count));
             }
-            wasmparser::Payload::CodeSectionEntry(body) => {
-                if *keep.get(index)? {
-                    code.raw(wasm.get(body.range())?);
-                } else {
-                    // No locals; unreachable; end.
-                    code.raw(&[0x00, 0x00, 0x0b]);
-                }
-                index += 1;
-                if index == keep.len() {
-                    if body.range().end != code_end {
-                        return None;
-                    }
-                    wasm_encoder::Section::append_to(&code, &mut out);
-                    copied = code_end;
-                }
-            }
+            wasmparser::Payload::CodeSectionEntry(body) => bodies.push(body.range()),
             wasmparser::Payload::End(_) => break,
             _ => {}
         }
         if let Some((_, range)) = payload.as_section() {
-            section_start = range.end;
+            header_start = range.end;
         }
     }
-    if index != keep.len() {
+    let Some((header_start, contents, count)) = code else {
+        return keep.is_empty().then(|| Stubbed {
+            wasm: wasm.to_vec(),
+            shifts: Vec::new(),
+        });
+    };
+    if count as usize != keep.len()
+        || bodies.len() != keep.len()
+        || bodies.last().is_some_and(|b| b.end != contents.end)
+    {
         return None;
     }
-    out.extend_from_slice(wasm.get(copied..)?);
-    Some(out)
+    // A stub: size 3, no locals, unreachable, end.
+    const STUB: [u8; 4] = [3, 0x00, 0x00, 0x0b];
+    let leb_len = |n: usize| (n.max(1).ilog2() / 7 + 1) as usize;
+    let size = leb_len(bodies.len())
+        + bodies
+            .iter()
+            .zip(keep)
+            .map(|(b, &k)| {
+                if k {
+                    leb_len(b.len()) + b.len()
+                } else {
+                    STUB.len()
+                }
+            })
+            .sum::<usize>();
+    let mut out = Vec::with_capacity(wasm.len());
+    out.extend_from_slice(&wasm[..header_start]);
+    out.push(10);
+    (size as u32).encode(&mut out);
+    count.encode(&mut out);
+    // Each kept body moves as a whole: one distance per body translates offsets.
+    let mut shifts = Vec::with_capacity(bodies.len());
+    for (body, &k) in bodies.iter().zip(keep) {
+        if k {
+            (body.len() as u32).encode(&mut out);
+            shifts.push(body.start as isize - out.len() as isize);
+            out.extend_from_slice(&wasm[body.clone()]);
+        } else {
+            shifts.push(0);
+            out.extend_from_slice(&STUB);
+        }
+    }
+    out.extend_from_slice(&wasm[contents.end..]);
+    Some(Stubbed { wasm: out, shifts })
+}
+
+/// A module with some bodies stubbed out ([`stub_bodies`]).
+pub struct Stubbed {
+    /// The module.
+    pub wasm: Vec<u8>,
+    /// For each defined function, how far its body sits before the input's: an offset into
+    /// a kept body here plus this is the same instruction's offset in the input (0 for the
+    /// stubs).
+    pub shifts: Vec<isize>,
 }
 
 /// Why `wasm` does not validate with every feature enabled, if it does not.
@@ -456,7 +487,10 @@ mod tests {
                 (@custom "after" "tail"))"#,
         )
         .unwrap();
-        let stubbed = stub_bodies(&wasm, &[true, false, true]).unwrap();
+        let Stubbed {
+            wasm: stubbed,
+            shifts,
+        } = stub_bodies(&wasm, &[true, false, true]).unwrap();
         wasmparser::Validator::new().validate_all(&stubbed).unwrap();
         let sections = |wasm: &[u8]| -> Vec<(u8, Vec<u8>)> {
             wasmparser::Parser::new(0)
@@ -479,6 +513,9 @@ mod tests {
             after,
             vec![before[0].clone(), vec![0, 0, 0x0b], before[2].clone()]
         );
+        // $a did not move; $c moved by what $b lost (its body and size byte shrank by 2).
+        assert_eq!(shifts[0], 0);
+        assert_eq!(shifts[2], before[1].len() as isize - 3);
         let (before, after) = (sections(&wasm), sections(&stubbed));
         assert_eq!(before.len(), after.len());
         for (b, a) in before.iter().zip(&after) {
@@ -490,7 +527,7 @@ mod tests {
         // The count must match; a module without code comes back as it was.
         assert!(stub_bodies(&wasm, &[true, false]).is_none());
         let empty = wat::parse_str("(module (memory 1))").unwrap();
-        assert_eq!(stub_bodies(&empty, &[]).as_deref(), Some(&empty[..]));
+        assert_eq!(stub_bodies(&empty, &[]).unwrap().wasm, empty);
     }
 
     #[test]

@@ -37,7 +37,10 @@ pub fn run(input: &[u8], options: &Options) -> Result<Output> {
         .as_deref()
         .and_then(|keep| input::stub_bodies(&wasm, keep));
     let needed = needed.filter(|_| stubbed.is_some());
-    let (mut module, ids) = input::parse(stubbed.as_deref().unwrap_or(&wasm))?;
+    let (mut module, ids) = input::parse(stubbed.as_ref().map_or(&wasm, |s| &s.wasm))?;
+    // walrus's instruction offsets are offsets into what it parsed; the stack-type oracle
+    // reads the input, so it needs each body's shift (and the copy can go).
+    let shifts = stubbed.map(|s| s.shifts);
     let mut diagnostics = Vec::new();
     if let Some(message) = text_warning {
         diagnostics.push(Diagnostic {
@@ -93,7 +96,7 @@ pub fn run(input: &[u8], options: &Options) -> Result<Output> {
     let stack = stack_size(depth);
     let analyzed = Analyzed {
         wasm,
-        stubbed,
+        shifts,
         module,
         ids,
         graph,
@@ -109,9 +112,9 @@ pub fn run(input: &[u8], options: &Options) -> Result<Output> {
 struct Analyzed<'a> {
     /// The input, as a binary.
     wasm: std::borrow::Cow<'a, [u8]>,
-    /// What walrus parsed if not `wasm`: the input with unneeded bodies stubbed out. The
-    /// instruction offsets walrus records are offsets into this.
-    stubbed: Option<Vec<u8>>,
+    /// If walrus parsed `wasm` with unneeded bodies stubbed out: how far each defined
+    /// function's body moved (see [`input::Stubbed`]).
+    shifts: Option<Vec<isize>>,
     module: Module,
     ids: OriginalIds,
     graph: CallGraph,
@@ -127,7 +130,7 @@ struct Analyzed<'a> {
 fn instrument(analyzed: Analyzed<'_>, options: &Options, stack: usize) -> Result<Output> {
     let Analyzed {
         wasm,
-        stubbed,
+        shifts,
         mut module,
         ids,
         graph,
@@ -137,8 +140,10 @@ fn instrument(analyzed: Analyzed<'_>, options: &Options, stack: usize) -> Result
         mut diagnostics,
     } = analyzed;
     let wanted: IdSet<u32> = to_instrument.iter().map(|&i| i as u32).collect();
-    let parsed = stubbed.as_deref().unwrap_or(&wasm);
-    let mut oracle = StackTypeOracle::new(parsed, &ids.types, |index| wanted.contains(&index))?;
+    let mut oracle = StackTypeOracle::new(&wasm, &ids.types, |index| wanted.contains(&index))?;
+    if let Some(shifts) = shifts {
+        oracle.shift_offsets(ids.funcs.len() - ids.defined_funcs, shifts);
+    }
     let func_types: IdMap<FunctionId, walrus::TypeId> =
         module.funcs.iter().map(|f| (f.id(), f.ty())).collect();
 

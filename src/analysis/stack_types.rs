@@ -20,6 +20,9 @@ pub struct StackTypeOracle<'a> {
     types: &'a [TypeId],
     /// The validator reports concrete types by canonical id: the module index of each.
     canonical: std::collections::HashMap<wasmparser::types::CoreTypeId, u32>,
+    /// Offsets asked about are in a copy of the module whose defined function `i` starts
+    /// `shifts.1[i]` bytes before it does in `wasm` (`shifts.0` functions are imported).
+    shifts: Option<(usize, Vec<isize>)>,
 }
 
 impl<'a> StackTypeOracle<'a> {
@@ -61,7 +64,14 @@ impl<'a> StackTypeOracle<'a> {
             bodies,
             types,
             canonical,
+            shifts: None,
         })
+    }
+
+    /// Take offsets from now on in a copy of the module where the body of defined function
+    /// `i` (after `imported` imported ones) starts `shifts[i]` bytes earlier than here.
+    pub fn shift_offsets(&mut self, imported: usize, shifts: Vec<isize>) {
+        self.shifts = Some((imported, shifts));
     }
 
     /// For the function at input index `func_index`, the operand-stack types of the
@@ -76,7 +86,18 @@ impl<'a> StackTypeOracle<'a> {
             .bodies
             .remove(&func_index)
             .ok_or_else(|| Error::internal(format!("no body kept for function {func_index}")))?;
-        let mut wanted: Vec<u32> = offsets.to_vec();
+        let shift = match &self.shifts {
+            Some((imported, shifts)) => (func_index as usize)
+                .checked_sub(*imported)
+                .and_then(|i| shifts.get(i).copied())
+                .ok_or_else(|| Error::internal(format!("no offset shift for {func_index}")))?,
+            None => 0,
+        };
+        // (offset in the input, offset asked about)
+        let mut wanted: Vec<(u32, u32)> = offsets
+            .iter()
+            .map(|&o| ((o as isize + shift) as u32, o))
+            .collect();
         wanted.sort_unstable();
         wanted.dedup();
         let mut out = IdMap::with_capacity_and_hasher(wanted.len(), Default::default());
@@ -94,10 +115,10 @@ impl<'a> StackTypeOracle<'a> {
         while !ops.eof() && next < wanted.len() {
             let offset = ops.original_position();
             let op = ops.read().map_err(err)?;
-            while next < wanted.len() && (wanted[next] as usize) < offset {
+            while next < wanted.len() && (wanted[next].0 as usize) < offset {
                 next += 1; // an offset that is not an instruction boundary: nothing to report
             }
-            if next < wanted.len() && wanted[next] as usize == offset {
+            if next < wanted.len() && wanted[next].0 as usize == offset {
                 let frame_height = validator.get_control_frame(0).map_or(0, |f| f.height);
                 let height = validator.operand_stack_height() as usize;
                 let mut stack = Vec::with_capacity(height - frame_height);
@@ -108,7 +129,7 @@ impl<'a> StackTypeOracle<'a> {
                         .ok_or_else(|| Error::internal("unknown operand type at a pause point"))?;
                     stack.push(self.convert(ty)?);
                 }
-                out.insert(wanted[next], stack);
+                out.insert(wanted[next].1, stack);
                 next += 1;
             }
             validator.op(offset, &op).map_err(err)?;
