@@ -16,8 +16,9 @@
 //! - makes an indirect call, unless `--ignore-indirect`;
 //! - calls, directly, a function whose body is needed for one of these reasons;
 //! - or puts function references anywhere (`ref.func`, table writes, element segments read
-//!   into tables or arrays): the indirect-call analysis reads those to see where indirect
-//!   calls can go, so they are kept without making their callers needed.
+//!   into tables or arrays), which the indirect-call analysis reads to see where indirect
+//!   calls can go, or makes an indirect call even though they are ignored (the report lists
+//!   every indirect call): these are kept without making their callers needed.
 //!
 //! A function outside that set cannot reach a pause through anything the analysis looks at,
 //! so its body is never read. The pipeline checks that every function it instruments had its
@@ -138,7 +139,7 @@ struct BodyFacts {
     callees: Vec<u32>,
     /// Makes an indirect call that may pause.
     indirect: bool,
-    /// Produces function references or writes tables.
+    /// Produces function references, writes tables or makes an indirect call.
     references: bool,
 }
 
@@ -151,7 +152,10 @@ impl BodyFacts {
             Operator::CallIndirect { .. }
             | Operator::ReturnCallIndirect { .. }
             | Operator::CallRef { .. }
-            | Operator::ReturnCallRef { .. } => self.indirect |= !ignore_indirect,
+            | Operator::ReturnCallRef { .. } => {
+                self.indirect |= !ignore_indirect;
+                self.references = true;
+            }
             Operator::RefFunc { .. }
             | Operator::TableSet { .. }
             | Operator::TableFill { .. }
@@ -212,13 +216,13 @@ mod tests {
             ignore_indirect: true,
             ..with_imports("env.sleep")
         };
-        assert_eq!(needed(ignore), Some(vec![t, t, f, f, t, f, t, t]));
+        assert_eq!(needed(ignore), Some(vec![t, t, f, t, t, f, t, t]));
         let none = Options {
             ignore_imports: true,
             ignore_indirect: true,
             ..Options::default()
         };
-        assert_eq!(needed(none), Some(vec![f, f, f, f, t, f, t, f]));
+        assert_eq!(needed(none), Some(vec![f, f, f, t, t, f, t, f]));
     }
 
     #[test]
