@@ -69,7 +69,8 @@ pub fn run(input: &[u8], options: &Options) -> Result<Output> {
         .collect();
     if let Some(keep) = &needed {
         let imported = graph.funcs.len() - keep.len();
-        if let Some(&i) = to_instrument.iter().find(|&&i| !keep[i - imported]) {
+        let kept = |i: usize| keep.get(i.wrapping_sub(imported)) == Some(&true);
+        if let Some(&i) = to_instrument.iter().find(|&&i| !kept(i)) {
             return Err(Error::internal(format!(
                 "function `{}` is instrumented but the prescan left its body out",
                 graph.funcs[i].name
