@@ -20,6 +20,20 @@
 //!   calls can go, or makes an indirect call even though they are ignored (the report lists
 //!   every indirect call): these are kept without making their callers needed.
 //!
+//! For example, with `--imports env.sleep --ignore-indirect`:
+//!
+//! ```text
+//! (func $wait (call $env.sleep))              ;; needed: calls a pausing import
+//! (func $main (call $wait) (call $log_all))   ;; needed: calls $wait
+//! (func $log_all (call $env.log))             ;; left out: env.log cannot pause
+//! (func $run_op (call_indirect (type $op) ..));; kept: the report lists its indirect call
+//! (func $setup (table.set (ref.func $wait)))  ;; kept: says where indirect calls can go
+//! (func $square (i32.mul ..))                 ;; left out
+//! ```
+//!
+//! becomes, for walrus, the same module with `$log_all` and `$square` reduced to
+//! `(func unreachable)`; the output has their original bodies.
+//!
 //! A function outside that set cannot reach a pause through anything the analysis looks at,
 //! so its body is never read. The pipeline checks that every function it instruments had its
 //! body kept. The add-list, the only-list and `--asserts` instrument functions for other
