@@ -173,7 +173,7 @@ pub fn retarget_branches(
     from: InstrSeqId,
     to: InstrSeqId,
 ) {
-    let fix = |target: &mut InstrSeqId| {
+    let mut fix = |target: &mut InstrSeqId| {
         if *target == from {
             *target = to;
         }
@@ -182,30 +182,36 @@ pub fn retarget_branches(
         // The sequence that held the body before it moved has no instructions left.
         let seq = if seq == from { to } else { seq };
         for (instr, _) in func.block_mut(seq).instrs.iter_mut() {
-            match instr {
-                Instr::Br(b) => fix(&mut b.block),
-                Instr::BrIf(b) => fix(&mut b.block),
-                Instr::BrTable(b) => {
-                    b.blocks.iter_mut().for_each(fix);
-                    fix(&mut b.default);
+            for_each_target(instr, &mut fix);
+        }
+    }
+}
+
+/// Call `f` on every label `instr` can branch to (branches, `br_table` entries, `br_on_*`,
+/// `try_table` catch clauses; not the raw depths of legacy `rethrow`/`delegate`).
+pub fn for_each_target(instr: &mut Instr, f: &mut dyn FnMut(&mut InstrSeqId)) {
+    match instr {
+        Instr::Br(b) => f(&mut b.block),
+        Instr::BrIf(b) => f(&mut b.block),
+        Instr::BrTable(b) => {
+            b.blocks.iter_mut().for_each(&mut *f);
+            f(&mut b.default);
+        }
+        Instr::BrOnNull(b) => f(&mut b.block),
+        Instr::BrOnNonNull(b) => f(&mut b.block),
+        Instr::BrOnCast(b) => f(&mut b.block),
+        Instr::BrOnCastFail(b) => f(&mut b.block),
+        Instr::TryTable(t) => {
+            for catch in t.catches.iter_mut() {
+                match catch {
+                    TryTableCatch::Catch { label, .. }
+                    | TryTableCatch::CatchRef { label, .. }
+                    | TryTableCatch::CatchAll { label }
+                    | TryTableCatch::CatchAllRef { label } => f(label),
                 }
-                Instr::BrOnNull(b) => fix(&mut b.block),
-                Instr::BrOnNonNull(b) => fix(&mut b.block),
-                Instr::BrOnCast(b) => fix(&mut b.block),
-                Instr::BrOnCastFail(b) => fix(&mut b.block),
-                Instr::TryTable(t) => {
-                    for catch in t.catches.iter_mut() {
-                        match catch {
-                            TryTableCatch::Catch { label, .. }
-                            | TryTableCatch::CatchRef { label, .. }
-                            | TryTableCatch::CatchAll { label }
-                            | TryTableCatch::CatchAllRef { label } => fix(label),
-                        }
-                    }
-                }
-                _ => {}
             }
         }
+        _ => {}
     }
 }
 

@@ -140,4 +140,10 @@ impl Options {
     pub fn optimizing(&self) -> bool {
         self.optimize > 0
     }
+
+    /// Whether instrumented functions get a separate copy for rewinding (`-O3`; see
+    /// [`crate::passes::split`]).
+    pub fn split(&self) -> bool {
+        self.optimize >= 3
+    }
 }

@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::input::{self, OriginalIds};
 use crate::ir::{self, IdMap, IdSet};
 use crate::options::{Epilogues, Options};
-use crate::passes::{asserts, cleanup, coalesce, flow, frame, ref_stack, runtime_api};
+use crate::passes::{asserts, cleanup, coalesce, flow, frame, ref_stack, runtime_api, split};
 use crate::report::Analysis;
 use crate::{Diagnostic, Level, Output};
 use walrus::{FunctionId, FunctionKind, LocalFunction, Module};
@@ -156,6 +156,7 @@ fn instrument(analyzed: Analyzed<'_>, options: &Options, stack: usize) -> Result
         new_memory: runtime.added_memory,
         new_exports: runtime.exports.clone(),
         replaced_imports: runtime.replaced_imports.clone(),
+        copy_of: IdMap::default(),
         local_order: if options.optimizing() {
             LocalOrder::Uses
         } else {
@@ -211,13 +212,25 @@ fn instrument(analyzed: Analyzed<'_>, options: &Options, stack: usize) -> Result
         let results = parallel_map(&mut prepared, stack, |p| {
             finish(p, &module.locals, &runtime, &refs, options)
         });
-        for (p, result) in prepared.into_iter().zip(results) {
+        for (mut p, result) in prepared.into_iter().zip(results) {
             let name = &graph.funcs[p.index].name;
             let bytes =
                 result.map_err(|e| e.context(format!("failed to instrument function `{name}`")))?;
             if let Some(frame) = &mut frames[p.index] {
                 (frame.saved_locals, frame.bytes) = (p.saved.len() as u32, bytes);
                 frame.epilogues = p.groups.groups.len() as u32;
+            }
+            if options.split() {
+                // The instrumented code becomes `$f$rewind`; `$f` is specialized to normal
+                // execution and hands rewinds over to it.
+                let state = runtime.place.state;
+                let prologue = split::rewind_copy(&mut p.func, state)?;
+                let rewind_body = encode_checked(&module, &p.func, &mut indices, &changes, name)?;
+                let rewind = add_copy(&mut module, p.id, &format!("{name}$rewind"));
+                changes.append(&mut indices, &[rewind], &[], &[]);
+                changes.copy_of.insert(rewind, p.id);
+                split::normal_copy(&mut p.func, prologue, state, p.shape.resume, rewind);
+                encoded.insert(rewind, rewind_body);
             }
             let body = encode_checked(&module, &p.func, &mut indices, &changes, name)?;
             encoded.insert(p.id, body);
@@ -243,9 +256,14 @@ fn instrument(analyzed: Analyzed<'_>, options: &Options, stack: usize) -> Result
         diagnostics.push(Diagnostic {
             level: Level::Info,
             message: format!(
-                "instrumented {} of {} functions",
+                "instrumented {} of {} functions{}",
                 to_instrument.len(),
-                graph.funcs.iter().filter(|f| f.import.is_none()).count()
+                graph.funcs.iter().filter(|f| f.import.is_none()).count(),
+                if options.split() {
+                    " (each with a copy for rewinding, `$name$rewind`)"
+                } else {
+                    ""
+                }
             ),
         });
     }
@@ -575,6 +593,23 @@ fn take_body(module: &mut Module, id: FunctionId) -> LocalFunction {
 
 fn put_body(module: &mut Module, id: FunctionId, func: LocalFunction) {
     module.funcs.get_mut(id).kind = FunctionKind::Local(func);
+}
+
+/// Add a function of the same type as `of`, named `name`, whose body is encoded elsewhere.
+fn add_copy(module: &mut Module, of: FunctionId, name: &str) -> FunctionId {
+    let ty = module.funcs.get(of).ty();
+    let (params, results) = {
+        let t = module.types.get(ty);
+        (t.params().to_vec(), t.results().to_vec())
+    };
+    let args = params.iter().map(|&p| module.locals.add(p)).collect();
+    let builder = walrus::FunctionBuilder::new(&mut module.types, &params, &results);
+    let id = builder.finish(args, &mut module.funcs);
+    let func = module.funcs.get_mut(id);
+    func.name = Some(name.to_string());
+    // The type itself, not the structurally equal one the builder may have found.
+    func.kind = FunctionKind::Uninitialized(ty);
+    id
 }
 
 /// Relocatable object files carry relocations against code offsets that we would move.

@@ -60,7 +60,7 @@ fn instrumented_set(analysis: &Analysis) -> Vec<String> {
     names
 }
 
-/// Run `program` untransformed, then transformed with `options` (unoptimized and `-O`)
+/// Run `program` untransformed, then transformed with `options` (unoptimized, `-O`, `-O3`)
 /// under the pausing host, and check both behave the same and the transformed run paused.
 /// Returns the transformed runs' outcomes and analyses.
 #[track_caller]
@@ -80,7 +80,7 @@ fn assert_equivalent(
         .and_then(|mut s| s.run(calls))
         .unwrap_or_else(|e| panic!("reference run: {e}"));
     let mut runs = Vec::new();
-    for optimize in [0, 2] {
+    for optimize in [0, 2, 3] {
         let options = Options {
             optimize,
             ..options.clone()

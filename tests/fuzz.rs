@@ -103,7 +103,7 @@ fn vs_binaryen() {
 
 // ---------------------------------------------------------------------------------------------
 // Regressions found by the properties: each runs a fixture of tests/wat/regressions/ with the
-// pausing host (every pausing import pauses), without and with -O.
+// pausing host (every pausing import pauses), without -O, with -O and with -O3.
 
 fn check_regression(fixture: &str, calls: &[(&str, &[i32])], imports: &[&str]) {
     use props::pause_everywhere::{Implementation, Setup, WasmCase, check_wasm};
@@ -113,7 +113,7 @@ fn check_regression(fixture: &str, calls: &[(&str, &[i32])], imports: &[&str]) {
     let wat = std::fs::read_to_string(&path).unwrap();
     let case = WasmCase::from_wat(&wat, calls, &[]);
     let mut failures = Vec::new();
-    for optimize in [0, 2] {
+    for optimize in [0, 2, 3] {
         for policy in [
             props::host::Policy::Always,
             props::host::Policy::Random {

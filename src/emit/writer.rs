@@ -46,6 +46,9 @@ pub struct Changes {
     pub replaced_imports: Vec<(FunctionId, FunctionId)>,
     /// How to number the locals of encoded functions.
     pub local_order: LocalOrder,
+    /// Appended functions that are copies of an input function (already encoded), by copy:
+    /// their locals take the original's names.
+    pub copy_of: IdMap<FunctionId, FunctionId>,
 }
 
 /// The written module and what the writer wants the user to know.
@@ -89,6 +92,9 @@ pub fn write(
         .map(|(id, e)| (id, (e.function, e.locals)))
         .collect();
     for &id in &changes.new_funcs {
+        if bodies.contains_key(&id) {
+            continue;
+        }
         let FunctionKind::Local(local) = &module.funcs.get(id).kind else {
             return Err(Error::internal("asked to encode an imported function"));
         };
@@ -919,7 +925,7 @@ fn rewrite_names(
                 saw_locals = true;
                 add(
                     2,
-                    &local_names(map, module, ids, &out_func, indices, bodies)?.0,
+                    &local_names(map, module, ids, changes, &out_func, indices, bodies)?.0,
                 );
             }
             Name::Label(map) => {
@@ -970,7 +976,7 @@ fn rewrite_names(
     if !saw_locals && !bodies.is_empty() {
         let empty = wasmparser::IndirectNameMap::new(wasmparser::BinaryReader::new(&[0], 0))
             .map_err(bad)?;
-        let (out, count) = local_names(empty, module, ids, &out_func, indices, bodies)?;
+        let (out, count) = local_names(empty, module, ids, changes, &out_func, indices, bodies)?;
         if count > 0 {
             add(2, &out);
         }
@@ -1014,6 +1020,7 @@ fn local_names(
     map: wasmparser::IndirectNameMap<'_>,
     module: &Module,
     ids: &OriginalIds,
+    changes: &Changes,
     out_func: &dyn Fn(u32) -> Option<(u32, FunctionId)>,
     indices: &Indices,
     bodies: &IdMap<FunctionId, (wasm_encoder::Function, Vec<walrus::LocalId>)>,
@@ -1046,11 +1053,12 @@ fn local_names(
     for (&id, (_, locals)) in bodies {
         let mut out = NameMap::new();
         let mut any = false;
+        let source = changes.copy_of.get(&id).copied().unwrap_or(id);
         let first = ids
             .locals
-            .get(&id)
+            .get(&source)
             .map_or(0..0, |&(first, count)| first..first + count as usize);
-        let input = input_names.get(&id);
+        let input = input_names.get(&source);
         for (i, &local) in locals.iter().enumerate() {
             let from_input = || {
                 let index = local.index().checked_sub(first.start)?;

@@ -10,3 +10,4 @@ pub mod flow;
 pub mod frame;
 pub mod ref_stack;
 pub mod runtime_api;
+pub mod split;

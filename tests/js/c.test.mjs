@@ -15,12 +15,13 @@ function expected(n, seed, fetch) {
 
 const value = (key) => BigInt(key) * 1_000_003n + 7n;
 
-describe('a module built from C', { skip: skip ?? false }, () => {
+// -O3 splits each instrumented function into a copy for normal execution and one for rewinds.
+for (const level of ['-O', '-O3']) describe(`a module built from C (${level})`, { skip: skip ?? false }, () => {
   let wasm;
   before(() => {
     // The allocator and the C stack pointer are exported so the runtime can use them.
     const plain = compileC('weighted.c', ['-Wl,--export=malloc', '-Wl,--export=__stack_pointer']);
-    wasm = asyncify(plain, ['--imports', 'env.fetch,env.sleep_ms', '--ignore-indirect', '-O']);
+    wasm = asyncify(plain, ['--imports', 'env.fetch,env.sleep_ms', '--ignore-indirect', level]);
   });
 
   function imports(fetch = async (key) => value(key)) {

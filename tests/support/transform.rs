@@ -20,6 +20,9 @@ pub enum Transformer {
     /// This crate with `-O` and `--epilogues exact`: every distinct set of live locals gets an
     /// unwind epilogue of its own, so the split-epilogue code runs on every test program.
     OursExactEpilogues,
+    /// This crate with `-O3`: each instrumented function split into a copy for normal
+    /// execution and one for rewinding.
+    OursSplit,
     /// Binaryen's `wasm-opt --asyncify` (with `-O` after the pass when `optimize`).
     Binaryen { optimize: bool },
 }
@@ -37,6 +40,7 @@ impl fmt::Display for Transformer {
             Transformer::Ours { optimize: false } => f.write_str("ours"),
             Transformer::Ours { optimize: true } => f.write_str("ours -O"),
             Transformer::OursExactEpilogues => f.write_str("ours -O --epilogues exact"),
+            Transformer::OursSplit => f.write_str("ours -O3"),
             Transformer::Binaryen { optimize: false } => f.write_str("wasm-opt --asyncify"),
             Transformer::Binaryen { optimize: true } => f.write_str("wasm-opt --asyncify -O"),
         }
@@ -73,14 +77,15 @@ impl AsyncifyArgs {
     }
 }
 
-/// The transformers the tests run against: `[ours, ours -O, ours -O --epilogues exact]` by
-/// default; Binaryen with `ASYNCIFY_HARNESS_REF=binaryen`; all five with
+/// The transformers the tests run against: `[ours, ours -O, ours -O --epilogues exact,
+/// ours -O3]` by default; Binaryen with `ASYNCIFY_HARNESS_REF=binaryen`; all six with
 /// `ASYNCIFY_HARNESS_REF=all`.
 pub fn transformers() -> Vec<Transformer> {
     let ours = [
         Transformer::Ours { optimize: false },
         Transformer::Ours { optimize: true },
         Transformer::OursExactEpilogues,
+        Transformer::OursSplit,
     ];
     let binaryen = [
         Transformer::Binaryen { optimize: false },
@@ -138,10 +143,13 @@ pub fn transform(t: Transformer, wasm: &[u8], args: &AsyncifyArgs) -> Vec<u8> {
 /// [`transform`], returning errors.
 pub fn try_transform(t: Transformer, wasm: &[u8], args: &AsyncifyArgs) -> anyhow::Result<Vec<u8>> {
     let out = match t {
-        Transformer::Ours { .. } | Transformer::OursExactEpilogues => {
+        Transformer::Ours { .. } | Transformer::OursExactEpilogues | Transformer::OursSplit => {
             let (optimize, epilogues) = match t {
-                Transformer::Ours { optimize } => (optimize, asyncify::Epilogues::Auto),
-                _ => (true, asyncify::Epilogues::Exact),
+                Transformer::Ours { optimize } => {
+                    (if optimize { 2 } else { 0 }, asyncify::Epilogues::Auto)
+                }
+                Transformer::OursSplit => (3, asyncify::Epilogues::Auto),
+                _ => (2, asyncify::Epilogues::Exact),
             };
             let (imports, ignore_imports) = match &args.imports {
                 Some(list) if list.is_empty() => (None, true),
@@ -152,7 +160,7 @@ pub fn try_transform(t: Transformer, wasm: &[u8], args: &AsyncifyArgs) -> anyhow
                 ignore_imports,
                 ignore_indirect: args.ignore_indirect,
                 remove_list: args.remove_list.clone(),
-                optimize: if optimize { 2 } else { 0 },
+                optimize,
                 epilogues,
                 ..Default::default()
             };

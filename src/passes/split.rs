@@ -1,0 +1,374 @@
+//! Split an instrumented function in two (`-O3`): the function itself becomes a copy
+//! specialized to normal execution, and a new function `$f$rewind` holds the instrumented
+//! code as the other passes left it, entered only while rewinding.
+//!
+//! Every guard the flow pass adds tests `$resume`, which is 0 whenever the function runs
+//! normally. In the normal copy each read of `$resume` becomes `i32.const 0` and the guards
+//! fold away: `resume <= k` and `resume == 0` are true, so a guarded run is entered
+//! unconditionally (its `if` becomes a `block`); `c | resume` is `c`; the rewind-jump pads and
+//! the landing-pad resets disappear. What remains is the original code plus the spills, the
+//! unwind exits after each pause call and the epilogues, which engines compile about as well
+//! as the input (measured on sql.js: the guards are most of the runtime overhead).
+//!
+//! The two copies share locals, spills and epilogues, so they write and read the same frame:
+//! an unwind from either is rewound by `$f$rewind`. The normal copy's prologue hands a rewind
+//! over to it; `$f$rewind` restores the frame as before (it is never entered normally, so its
+//! prologue needs no test):
+//!
+//! ```wat
+//! ;; before (from the frame pass)
+//! (func $f (param $x i32) (result i32)
+//!   (if (global.get $__asyncify_state)
+//!     (then ...restore $x, set $resume...))
+//!   (block $unwind (result i32)
+//!     (block $body (result i32)
+//!       (if (i32.eqz (local.get $resume)) (then (call $work)))
+//!       (if (i32.le_u (local.get $resume) (i32.const 1))
+//!         (then (call $sleep) ...unwind exit... (local.set $resume ...) ...))
+//!       ...)
+//!     (return))
+//!   ...epilogue...)
+//! ;; after
+//! (func $f (param $x i32) (result i32)
+//!   (if (global.get $__asyncify_state)
+//!     (then (return (call $f$rewind (local.get $x)))))
+//!   (block $unwind (result i32)
+//!     (block $body (result i32)
+//!       (block (call $work))
+//!       (block (call $sleep) ...unwind exit... ...)
+//!       ...)
+//!     (return))
+//!   ...epilogue...)
+//! (func $f$rewind (param $x i32) (result i32)
+//!   (block ...restore $x, set $resume...)
+//!   ...the body as before...)
+//! ```
+//!
+//! A rewind passes through both copies of every function on the stack (one extra call per
+//! frame, on the engine's stack, not the asyncify one). Code size grows by about one copy of
+//! each instrumented function.
+
+use crate::error::{Error, Result};
+use crate::ir::{IdSet, Located, global_get, if_else, local_get as get, new_seq};
+use walrus::ir::{BinaryOp, Block, Br, Call, Const, Instr, InstrSeqId, InstrSeqType, Return};
+use walrus::ir::{Drop, LocalTee, UnaryOp, Value};
+use walrus::{FunctionId, GlobalId, LocalFunction, LocalId};
+
+/// The rewinding prologue the frame pass put at the start of the entry sequence.
+#[derive(Clone, Copy, Debug)]
+pub struct Prologue {
+    restore: InstrSeqId,
+    normal: InstrSeqId,
+}
+
+/// Find the prologue (`global.get $state` then `if (then restore) (else)`) and make the
+/// restore unconditional, turning `func` into the rewind copy. [`normal_copy`] undoes this.
+pub fn rewind_copy(func: &mut LocalFunction, state: GlobalId) -> Result<Prologue> {
+    let entry = func.entry_block();
+    let prologue = match &func.block(entry).instrs[..] {
+        [(Instr::GlobalGet(g), _), (Instr::IfElse(i), _), ..] if g.global == state => Prologue {
+            restore: i.consequent,
+            normal: i.alternative,
+        },
+        _ => {
+            return Err(Error::internal(
+                "the prologue is not where the frame pass put it",
+            ));
+        }
+    };
+    let block = (
+        Block {
+            seq: prologue.restore,
+        }
+        .into(),
+        Default::default(),
+    );
+    func.block_mut(entry).instrs.splice(0..2, [block]);
+    Ok(prologue)
+}
+
+/// Turn `func`, as [`rewind_copy`] left it, into the copy for normal execution: its
+/// prologue calls `rewind` instead of restoring, and every test of `resume` is folded.
+pub fn normal_copy(
+    func: &mut LocalFunction,
+    prologue: Prologue,
+    state: GlobalId,
+    resume: LocalId,
+    rewind: FunctionId,
+) {
+    let mut hand_over: Vec<Located> = func.args.iter().map(|&a| get(a)).collect();
+    hand_over.push((Call { func: rewind }.into(), Default::default()));
+    hand_over.push((Return {}.into(), Default::default()));
+    let hand_over = new_seq(func, hand_over);
+    let entry = func.entry_block();
+    func.block_mut(entry).instrs.splice(
+        0..1,
+        [global_get(state), if_else(hand_over, prologue.normal)],
+    );
+
+    // Children before parents: an `if` folded to one arm sees that arm already folded.
+    let order = crate::ir::seqs_pre_order(func);
+    let targets = branch_targets(func, &order);
+    for &seq in order.iter().rev() {
+        fold(func, seq, resume, targets.as_ref());
+    }
+    remove_dead_stores(func);
+}
+
+/// Every sequence a branch in `seqs` targets, or `None` if the function has legacy
+/// `rethrow`/`delegate` (whose raw depths would change if a block disappeared).
+fn branch_targets(func: &mut LocalFunction, seqs: &[InstrSeqId]) -> Option<IdSet<InstrSeqId>> {
+    let mut targets = IdSet::default();
+    for &seq in seqs {
+        for (instr, _) in func.block_mut(seq).instrs.iter_mut() {
+            if crate::ir::uses_raw_depths(instr) {
+                return None;
+            }
+            crate::ir::for_each_target(instr, &mut |t| {
+                targets.insert(*t);
+            });
+        }
+    }
+    Some(targets)
+}
+
+/// Fold the sequence `seq`: reads of `resume` are 0, operators and control flow on constants
+/// are evaluated, pure values that are dropped disappear, nothing follows an instruction that
+/// ends reachability, and blocks no branch targets (`targets`, if known) are inlined (their
+/// own sequences already folded).
+fn fold(
+    func: &mut LocalFunction,
+    seq: InstrSeqId,
+    resume: LocalId,
+    targets: Option<&IdSet<InstrSeqId>>,
+) {
+    let mut input = std::mem::take(&mut func.block_mut(seq).instrs);
+    input.reverse();
+    let mut out: Vec<Located> = Vec::with_capacity(input.len());
+    while let Some((instr, loc)) = input.pop() {
+        match &instr {
+            Instr::Block(b) if targets.is_some_and(|t| !t.contains(&b.seq)) => {
+                let inner = std::mem::take(&mut func.block_mut(b.seq).instrs);
+                input.extend(inner.into_iter().rev());
+                continue;
+            }
+            Instr::LocalGet(g) if g.local == resume => out.push(i32(0)),
+            // `local.set $x (local.get $x)` is `local.tee $x` (spills next to their reloads
+            // once the guard between them is gone).
+            Instr::LocalGet(g) if matches!(out.last(), Some((Instr::LocalSet(s), _)) if s.local == g.local) => {
+                if let Some(last) = out.last_mut() {
+                    last.0 = LocalTee { local: g.local }.into();
+                }
+            }
+            Instr::LocalSet(s) if s.local == resume => drop_value(&mut out),
+            Instr::LocalTee(t) if t.local == resume => {}
+            Instr::Drop(_) => drop_value(&mut out),
+            Instr::Unop(u) => match (tail_const(&out, 0), eval_unop(u.op)) {
+                (Some(a), Some(f)) => {
+                    out.pop();
+                    out.push(i32(f(a)));
+                }
+                _ => out.push((instr, loc)),
+            },
+            Instr::Binop(b) => match (tail_const(&out, 1), tail_const(&out, 0)) {
+                (Some(a), Some(c)) if eval_binop(b.op, a, c).is_some() => {
+                    out.truncate(out.len() - 2);
+                    out.push(i32(eval_binop(b.op, a, c).unwrap_or_default()));
+                }
+                // `x | 0`, `x ^ 0`, `x + 0`, `x - 0` are `x`.
+                (_, Some(0))
+                    if matches!(
+                        b.op,
+                        BinaryOp::I32Or | BinaryOp::I32Xor | BinaryOp::I32Add | BinaryOp::I32Sub
+                    ) =>
+                {
+                    out.pop();
+                }
+                _ => out.push((instr, loc)),
+            },
+            Instr::IfElse(i) => match tail_const(&out, 0) {
+                Some(c) => {
+                    out.pop();
+                    let arm = if c != 0 { i.consequent } else { i.alternative };
+                    if !is_empty_block(func, arm) {
+                        // Inlined next round if nothing branches to it.
+                        input.push((Block { seq: arm }.into(), loc));
+                    }
+                }
+                None => out.push((instr, loc)),
+            },
+            Instr::BrIf(b) => match tail_const(&out, 0) {
+                Some(0) => {
+                    out.pop();
+                }
+                Some(_) => {
+                    out.pop();
+                    out.push((Br { block: b.block }.into(), loc));
+                }
+                None => out.push((instr, loc)),
+            },
+            Instr::BrTable(t) => match tail_const(&out, 0) {
+                Some(c) => {
+                    let block = t.blocks.get(c as u32 as usize).copied();
+                    out.pop();
+                    out.push((
+                        Br {
+                            block: block.unwrap_or(t.default),
+                        }
+                        .into(),
+                        loc,
+                    ));
+                }
+                None => out.push((instr, loc)),
+            },
+            Instr::Select(_) => match tail_const(&out, 0) {
+                // `select(a, b, c)` is `a` when `c` is non-zero: drop `b`.
+                Some(c) if c != 0 => {
+                    out.pop();
+                    drop_value(&mut out);
+                }
+                // ... and `b` when it is zero: remove `a` if it is pure.
+                Some(_) => {
+                    let b = pure_value_start(&out[..out.len() - 1]);
+                    let a = b.and_then(|b| pure_value_start(&out[..b]).map(|a| (a, b)));
+                    match a {
+                        Some((a, b)) => {
+                            out.pop();
+                            out.drain(a..b);
+                        }
+                        None => out.push((instr, loc)),
+                    }
+                }
+                None => out.push((instr, loc)),
+            },
+            Instr::Block(b) if is_empty_block(func, b.seq) => {}
+            _ => out.push((instr, loc)),
+        }
+        if out
+            .last()
+            .is_some_and(|(i, _)| crate::ir::ends_reachability(i))
+        {
+            break;
+        }
+    }
+    func.block_mut(seq).instrs = out;
+}
+
+/// Remove stores to locals nothing reads (the folding leaves `$resume`'s copies, such as
+/// `rewind_to`, unread).
+fn remove_dead_stores(func: &mut LocalFunction) {
+    let order = crate::ir::seqs_pre_order(func);
+    let mut read = crate::ir::IdSet::default();
+    for &seq in &order {
+        for (instr, _) in &func.block(seq).instrs {
+            if let Instr::LocalGet(g) = instr {
+                read.insert(g.local);
+            }
+        }
+    }
+    for &seq in &order {
+        let dead = |instr: &Instr| match instr {
+            Instr::LocalSet(s) => !read.contains(&s.local),
+            Instr::LocalTee(t) => !read.contains(&t.local),
+            _ => false,
+        };
+        if !func.block(seq).instrs.iter().any(|(i, _)| dead(i)) {
+            continue;
+        }
+        let instrs = std::mem::take(&mut func.block_mut(seq).instrs);
+        let mut out = Vec::with_capacity(instrs.len());
+        for (instr, loc) in instrs {
+            match &instr {
+                Instr::LocalSet(_) if dead(&instr) => drop_value(&mut out),
+                Instr::LocalTee(_) if dead(&instr) => {}
+                _ => out.push((instr, loc)),
+            }
+        }
+        func.block_mut(seq).instrs = out;
+    }
+}
+
+fn i32(value: i32) -> Located {
+    crate::ir::i32_const(value)
+}
+
+/// Whether `seq` holds nothing and has type `[] -> []`.
+fn is_empty_block(func: &LocalFunction, seq: InstrSeqId) -> bool {
+    let block = func.block(seq);
+    block.instrs.is_empty() && matches!(block.ty, InstrSeqType::Simple(None))
+}
+
+/// The `i32` constant `depth` values below the top, if the instructions pushing the top
+/// values are constants.
+fn tail_const(out: &[Located], depth: usize) -> Option<i32> {
+    let (instr, _) = out.len().checked_sub(depth + 1).map(|i| &out[i])?;
+    match instr {
+        Instr::Const(Const {
+            value: Value::I32(v),
+        }) => Some(*v),
+        _ => None,
+    }
+}
+
+/// Drop the value on top of the stack: remove the instructions computing it if they are
+/// pure, else add a `drop`.
+fn drop_value(out: &mut Vec<Located>) {
+    match pure_value_start(out) {
+        Some(start) => out.truncate(start),
+        None => out.push((Drop {}.into(), Default::default())),
+    }
+}
+
+/// If the instructions at the end of `out` compute exactly the top value without side
+/// effects or traps, where they start.
+fn pure_value_start(out: &[Located]) -> Option<usize> {
+    let mut needed = 1usize;
+    let mut i = out.len();
+    while needed > 0 {
+        i = i.checked_sub(1)?;
+        let (pops, pushes) = match &out[i].0 {
+            Instr::LocalGet(_) | Instr::GlobalGet(_) | Instr::Const(_) => (0, 1),
+            Instr::Unop(u) if eval_unop(u.op).is_some() => (1, 1),
+            Instr::Binop(b) if eval_binop(b.op, 0, 1).is_some() => (2, 1),
+            Instr::Select(_) => (3, 1),
+            _ => return None,
+        };
+        needed = needed - pushes + pops;
+    }
+    Some(i)
+}
+
+/// `i32` unary operators that cannot trap, evaluated.
+fn eval_unop(op: UnaryOp) -> Option<fn(i32) -> i32> {
+    match op {
+        UnaryOp::I32Eqz => Some(|a| i32::from(a == 0)),
+        _ => None,
+    }
+}
+
+/// `i32` binary operators that cannot trap, evaluated.
+fn eval_binop(op: BinaryOp, a: i32, b: i32) -> Option<i32> {
+    let (ua, ub) = (a as u32, b as u32);
+    Some(match op {
+        BinaryOp::I32Add => a.wrapping_add(b),
+        BinaryOp::I32Sub => a.wrapping_sub(b),
+        BinaryOp::I32Mul => a.wrapping_mul(b),
+        BinaryOp::I32And => a & b,
+        BinaryOp::I32Or => a | b,
+        BinaryOp::I32Xor => a ^ b,
+        BinaryOp::I32Shl => a.wrapping_shl(ub),
+        BinaryOp::I32ShrU => ua.wrapping_shr(ub) as i32,
+        BinaryOp::I32ShrS => a.wrapping_shr(ub),
+        BinaryOp::I32Eq => i32::from(a == b),
+        BinaryOp::I32Ne => i32::from(a != b),
+        BinaryOp::I32LtU => i32::from(ua < ub),
+        BinaryOp::I32LeU => i32::from(ua <= ub),
+        BinaryOp::I32GtU => i32::from(ua > ub),
+        BinaryOp::I32GeU => i32::from(ua >= ub),
+        BinaryOp::I32LtS => i32::from(a < b),
+        BinaryOp::I32LeS => i32::from(a <= b),
+        BinaryOp::I32GtS => i32::from(a > b),
+        BinaryOp::I32GeS => i32::from(a >= b),
+        _ => return None,
+    })
+}

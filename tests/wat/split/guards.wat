@@ -1,0 +1,17 @@
+;; -O3: the function becomes a copy specialized to normal execution, and `$f$rewind` (the
+;; instrumented code as -O gives it) is entered only while rewinding. In `$f` every test of
+;; `$resume` is folded: guarded runs are inlined, the `if` whose both arms pause keeps only its
+;; condition (`c | resume` is `c`), a spill next to its reload becomes a `local.tee`, and the
+;; prologue hands a rewind over to `$f$rewind` with the parameters.
+;; RUN: % --imports env.sleep -O3 -t --verbose
+(module
+  (import "env" "sleep" (func $sleep (param i32) (result i32)))
+  (import "env" "log" (func $log (param i32)))
+  (memory 1)
+  (func $f (export "f") (param $x i32) (result i32)
+    (call $log (local.get $x))
+    (if (result i32) (local.get $x)
+      (then (call $sleep (i32.const 1)))
+      (else (i32.add (call $sleep (i32.const 2)) (local.get $x))))
+    (call $sleep)
+    (i32.add (local.get $x))))
