@@ -89,14 +89,17 @@ const EFFORT = options.quick
   : { rounds: 3, reps: 5, warmup: 2, turbofan: true };
 
 const FLAGSETS = ['imports', 'all', 'ignore-indirect'];
-const TOOLS = ['asyncify', 'wasm-opt-108', 'wasm-opt-132'];
+// `asyncify-O3`: our speed level (each instrumented function split into a normal-mode copy and a
+// rewind copy); the targets are checked on `-O`, the table shows both.
+const TOOLS = ['asyncify', 'asyncify-O3', 'wasm-opt-108', 'wasm-opt-132'];
+const ours = (tool) => tool.startsWith('asyncify');
 
-// Command lines. `-O` everywhere: asyncify's own optimizer, and Binaryen's usual
+// Command lines. `-O` everywhere (and `-O3` for asyncify-O3): asyncify's own optimizer, and Binaryen's usual
 // `--asyncify -O` (asyncify first, then the optimizer; `-all` accepts every feature).
 function transformCommand(tool, flags, module, input, output) {
-  if (tool === 'asyncify') {
+  if (ours(tool)) {
     const f = { imports: ['--imports', module.import], all: [], 'ignore-indirect': ['--ignore-indirect'] }[flags];
-    return [ASYNCIFY, [input, '-O', ...f, '-o', output]];
+    return [ASYNCIFY, [input, tool === 'asyncify-O3' ? '-O3' : '-O', ...f, '-o', output]];
   }
   const f = {
     imports: [`--pass-arg=asyncify-imports@${module.import}`],
@@ -169,7 +172,7 @@ function produce(module, output, [command, args], key) {
 function transformOne(module, tool, flags, input, inputHash) {
   const output = outPath(module, `${tool}.${flags}`);
   const command = transformCommand(tool, flags, module, input, output);
-  const key = tool === 'asyncify' ? null : binaryenKey(module, `${tool}.${flags}`, inputHash, command, input, output);
+  const key = ours(tool) ? null : binaryenKey(module, `${tool}.${flags}`, inputHash, command, input, output);
   return produce(module, output, command, key);
 }
 
@@ -204,7 +207,7 @@ function transformStep(modules) {
     baselines.push(base);
     for (const flags of FLAGSETS) {
       for (const tool of TOOLS) {
-        if (tool !== 'asyncify' && !binaryenWanted(module, tool, size)) continue;
+        if (!ours(tool) && !binaryenWanted(module, tool, size)) continue;
         const native = rows.find((r) => r.module === module.name && r.flags === flags && r.tool === 'wasm-opt-108');
         if (tool === 'wasm-opt-132' && native && (native.status === 'timeout' || native.seconds > 0.4 * options.timeout)) {
           rows.push({ module: module.name, flags, tool, inputBytes: size, status: 'skipped',
@@ -242,7 +245,7 @@ function variants(modulePath, transform, name) {
   const base = transform.baselines.find((b) => b.module === name);
   if (base?.optimized?.output) list.push({ id: 'wasm-opt -O', file: base.optimized.output });
   for (const flags of FLAGSETS) {
-    for (const tool of ['asyncify', 'wasm-opt-108']) {
+    for (const tool of ['asyncify', 'asyncify-O3', 'wasm-opt-108']) {
       const row = transform.rows.find((r) => r.module === name && r.flags === flags && r.tool === tool);
       if (row?.output) list.push({ id: `${tool} ${flags}`, tool, flags, file: row.output });
     }
@@ -352,7 +355,7 @@ function pauseStep(kernelDir) {
   const deep = { name: 'deep', import: 'env.yield', path: path.join(kernelDir, 'deep.wasm') };
   const hash = sha256(deep.path);
   const builds = [];
-  for (const tool of ['asyncify', 'wasm-opt-108']) {
+  for (const tool of ['asyncify', 'asyncify-O3', 'wasm-opt-108']) {
     const row = transformOne(deep, tool, 'imports', deep.path, hash);
     if (row.status === 'ok') builds.push({ tool, file: row.output });
     else log(`pause: ${tool} failed to transform deep.wasm: ${row.error}`);

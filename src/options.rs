@@ -51,8 +51,10 @@ pub struct Options {
     #[cfg_attr(feature = "cli", arg(long))]
     pub verbose: bool,
 
-    /// Optimization level for the instrumented code (0-3). `-O` means 2. Only the functions
-    /// asyncify changes are touched; which functions are instrumented never depends on it.
+    /// Optimization level for the instrumented code (0-3). `-O` means 2; 3 also splits each
+    /// instrumented function into a copy for normal execution and one for rewinding (faster,
+    /// larger; see [`crate::passes::split`]). Only the functions asyncify changes are touched;
+    /// which functions are instrumented never depends on it.
     #[cfg_attr(feature = "cli", arg(skip))]
     pub optimize: u8,
 

@@ -71,9 +71,11 @@ struct Cli {
     /// Optimize the instrumented code: `-O`, `-O0` ... `-O4`, `-Os`, `-Oz`.
     ///
     /// The level is written attached, as for wasm-opt: `-O0` (do not optimize), `-O1`, `-O2`,
-    /// `-O3`; `-O` means `-O2`, `-O4` means `-O3`, `-Os` and `-Oz` mean `-O2`. Only the
-    /// functions asyncify changes are touched, and which functions are instrumented never
-    /// depends on the level.
+    /// `-O3`; `-O` means `-O2`, `-O4` means `-O3`, `-Os` and `-Oz` mean `-O2`. `-O3` trades
+    /// size for speed: each instrumented function also gets a copy (`$f$rewind`) that only
+    /// rewinds enter, so the function itself runs without state guards. Only the functions
+    /// asyncify changes are touched, and which functions are instrumented never depends on
+    /// the level.
     #[arg(short = 'O', value_name = "LEVEL", num_args = 0..=1, default_missing_value = "2",
           value_parser = parse_optimize_level)]
     optimize: Option<u8>,
