@@ -106,6 +106,12 @@ pub fn normal_copy(
         [global_get(state), if_else(hand_over, prologue.normal)],
     );
 
+    specialize(func, resume);
+}
+
+/// Fold every test of `resume` in `func` as if it were always 0, and what becomes constant
+/// with it.
+fn specialize(func: &mut LocalFunction, resume: LocalId) {
     // Children before parents: an `if` folded to one arm sees that arm already folded.
     let order = crate::ir::seqs_pre_order(func);
     let targets = branch_targets(func, &order);
@@ -371,4 +377,144 @@ fn eval_binop(op: BinaryOp, a: i32, b: i32) -> Option<i32> {
         BinaryOp::I32GeS => i32::from(a >= b),
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The body of `$f` (first parameter: `$resume`, then `$x`: local 1) from `wat` after
+    /// [`specialize`], as wasmprinter prints it (one instruction per line, no indentation or
+    /// label comments).
+    fn specialized(wat: &str) -> Vec<String> {
+        let wasm = wat::parse_str(wat).unwrap();
+        let mut module = walrus::Module::from_buffer(&wasm).unwrap();
+        let id = module.funcs.by_name("f").unwrap();
+        let func = module.funcs.get_mut(id).kind.unwrap_local_mut();
+        let resume = func.args[0];
+        specialize(func, resume);
+        let text = wasmprinter::print_bytes(module.emit_wasm()).unwrap();
+        let body = text.split("(func $f").nth(1).unwrap();
+        body.lines()
+            .skip(1)
+            .map(str::trim)
+            .take_while(|l| *l != ")")
+            .filter(|l| !l.starts_with("(local"))
+            .map(|l| {
+                let l = l.split(" ;;").next().unwrap_or(l);
+                l.split(" (;").next().unwrap_or(l).to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn guards_fold_to_the_code_they_guard() {
+        let out = specialized(
+            r#"(module (func $g) (func $f (param $resume i32) (param $x i32) (result i32)
+                (if (i32.eqz (local.get $resume)) (then (call $g)))
+                (if (i32.le_u (local.get $resume) (i32.const 2)) (then (call $g)) (else (unreachable)))
+                (i32.or (local.get $x) (local.get $resume))))"#,
+        );
+        assert_eq!(out, ["call $g", "call $g", "local.get 1"]);
+    }
+
+    #[test]
+    fn blocks_that_are_branch_targets_stay() {
+        let out = specialized(
+            r#"(module (func $f (param $resume i32) (param $x i32) (result i32)
+                (block $b
+                  (if (i32.eqz (local.get $resume))
+                    (then (br_if $b (local.get $x)) (drop (i32.const 1)))))
+                (local.get $x)))"#,
+        );
+        assert_eq!(
+            out,
+            ["block", "local.get 1", "br_if 0", "end", "local.get 1"]
+        );
+    }
+
+    #[test]
+    fn constant_branches_and_selects_fold() {
+        // `select` on 0 takes the second operand; on non-zero the first. A `br_if` on 0 falls
+        // through; on non-zero it is a `br`, and nothing after it is kept.
+        let out = specialized(
+            r#"(module (global $g (mut i32) (i32.const 0))
+              (func $f (param $resume i32) (param $x i32) (result i32)
+                (block $out (result i32)
+                  (global.set $g (select (local.get $x) (i32.const 5) (local.get $resume)))
+                  (global.set $g (select (local.get $x) (i32.const 5) (i32.eqz (local.get $resume))))
+                  (drop (br_if $out (i32.const 7) (local.get $resume)))
+                  (drop (br_if $out (i32.const 8) (i32.eqz (local.get $resume))))
+                  (global.set $g (i32.const 9))
+                  (i32.const 10))))"#,
+        );
+        assert_eq!(
+            out,
+            [
+                "block (result i32)",
+                "i32.const 5",
+                "global.set $g",
+                "local.get 1",
+                "global.set $g",
+                "i32.const 8",
+                "br 0",
+                "end"
+            ]
+        );
+    }
+
+    #[test]
+    fn stores_nothing_reads_disappear() {
+        // `$copy` is only read in a guard that folds away; a store of a pure value goes with
+        // its value, one with effects keeps them (`drop`). A reload right after a store is a
+        // `local.tee`.
+        let out = specialized(
+            r#"(module (func $h (result i32) (i32.const 3))
+              (func $f (param $resume i32) (param $x i32) (result i32) (local $copy i32)
+                (local.set $copy (local.get $resume))
+                (if (i32.eqz (local.get $resume)) (then) (else (local.set $x (local.get $copy))))
+                (local.set $copy (call $h))
+                (local.set $x (i32.add (local.get $x) (i32.const 1)))
+                (local.get $x)))"#,
+        );
+        assert_eq!(
+            out,
+            [
+                "call $h",
+                "drop",
+                "local.get 1",
+                "i32.const 1",
+                "i32.add",
+                "local.tee 1"
+            ]
+        );
+    }
+
+    #[test]
+    fn legacy_depths_keep_blocks() {
+        // With a `delegate` (a raw depth) blocks are folded but never inlined.
+        let out = specialized(
+            r#"(module (tag $e) (func $g) (func $f (param $resume i32) (param $x i32) (result i32)
+                try $t
+                  (if (i32.eqz (local.get $resume)) (then
+                    try
+                      call $g
+                    delegate $t))
+                end
+                (local.get $x)))"#,
+        );
+        assert_eq!(
+            out,
+            [
+                "try",
+                "block",
+                "try",
+                "call $g",
+                "delegate 1",
+                "end",
+                "end",
+                "local.get 1"
+            ]
+        );
+    }
 }
