@@ -148,16 +148,31 @@ fn fold(
     resume: LocalId,
     targets: Option<&IdSet<InstrSeqId>>,
 ) {
-    let mut input = std::mem::take(&mut func.block_mut(seq).instrs);
-    input.reverse();
+    let input = std::mem::take(&mut func.block_mut(seq).instrs);
     let mut out: Vec<Located> = Vec::with_capacity(input.len());
-    while let Some((instr, loc)) = input.pop() {
-        match &instr {
-            Instr::Block(b) if targets.is_some_and(|t| !t.contains(&b.seq)) => {
-                let inner = std::mem::take(&mut func.block_mut(b.seq).instrs);
-                input.extend(inner.into_iter().rev());
-                continue;
+    // The inlined block's instructions are already folded: they are appended as they are,
+    // so every instruction is folded once however deep the blocks nest.
+    let block = |func: &mut LocalFunction, out: &mut Vec<Located>, seq, loc| {
+        if targets.is_some_and(|t| !t.contains(&seq)) {
+            let at = out.len();
+            out.append(&mut func.block_mut(seq).instrs);
+            // Where a spill ends one inlined block and its reload starts the next.
+            if let [.., (Instr::LocalSet(s), _), (Instr::LocalGet(g), _)] =
+                &out[..(at + 1).min(out.len())]
+                && at > 0
+                && s.local == g.local
+            {
+                let local = s.local;
+                out.remove(at);
+                out[at - 1].0 = LocalTee { local }.into();
             }
+        } else {
+            out.push((Block { seq }.into(), loc));
+        }
+    };
+    for (instr, loc) in input {
+        match &instr {
+            Instr::Block(b) if !is_empty_block(func, b.seq) => block(func, &mut out, b.seq, loc),
             Instr::LocalGet(g) if g.local == resume => out.push(i32(0)),
             // `local.set $x (local.get $x)` is `local.tee $x` (spills next to their reloads
             // once the guard between them is gone).
@@ -197,8 +212,7 @@ fn fold(
                     out.pop();
                     let arm = if c != 0 { i.consequent } else { i.alternative };
                     if !is_empty_block(func, arm) {
-                        // Inlined next round if nothing branches to it.
-                        input.push((Block { seq: arm }.into(), loc));
+                        block(func, &mut out, arm, loc);
                     }
                 }
                 None => out.push((instr, loc)),
@@ -247,7 +261,7 @@ fn fold(
                 }
                 None => out.push((instr, loc)),
             },
-            Instr::Block(b) if is_empty_block(func, b.seq) => {}
+            Instr::Block(_) => {} // empty
             _ => out.push((instr, loc)),
         }
         if out
