@@ -7,7 +7,8 @@
 //! 3. Add the ABI: globals, the five API functions, the in-module runtime's imports.
 //! 4. Instrument each function that needs it: flow (guards, call indices, spills), liveness
 //!    (what to save), save groups (what each pause point stores), frame (prologue and
-//!    epilogue), cleanup with `-O`.
+//!    epilogue), cleanup with `-O`, and with `-O3` the split into a copy for normal
+//!    execution and one for rewinding.
 //! 5. Write: splice the changes into the input, then validate the result. An invalid result
 //!    is a bug in asyncify and is reported as one, never returned.
 
@@ -224,7 +225,8 @@ fn instrument(analyzed: Analyzed<'_>, options: &Options, stack: usize) -> Result
                 // The instrumented code becomes `$f$rewind`; `$f` is specialized to normal
                 // execution and hands rewinds over to it.
                 let state = runtime.place.state;
-                let prologue = split::rewind_copy(&mut p.func, state)?;
+                let prologue = split::rewind_copy(&mut p.func, state)
+                    .map_err(|e| e.context(format!("failed to instrument function `{name}`")))?;
                 let rewind_body = encode_checked(&module, &p.func, &mut indices, &changes, name)?;
                 let rewind = add_copy(&mut module, p.id, &format!("{name}$rewind"));
                 changes.append(&mut indices, &[rewind], &[], &[]);
