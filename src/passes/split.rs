@@ -33,10 +33,9 @@
 //!   (if (global.get $__asyncify_state)
 //!     (then (return (call $f$rewind (local.get $x)))))
 //!   (block $unwind (result i32)
-//!     (block $body (result i32)
-//!       (block (call $work))
-//!       (block (call $sleep) ...unwind exit... ...)
-//!       ...)
+//!     (call $work)                       ;; guards gone; blocks nothing branches to
+//!     (call $sleep) ...unwind exit... ...  ;; are inlined (here `$body` too)
+//!     ...
 //!     (return))
 //!   ...epilogue...)
 //! (func $f$rewind (param $x i32) (result i32)
