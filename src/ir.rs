@@ -5,7 +5,7 @@
 //! thousands of blocks deep) and classify instructions the way asyncify cares about.
 
 use std::hash::{BuildHasherDefault, Hasher};
-use walrus::ir::{Instr, InstrSeqId, LegacyCatch, TryTableCatch};
+use walrus::ir::{BinaryOp, Instr, InstrSeqId, LegacyCatch, TryTableCatch, UnaryOp};
 use walrus::{FunctionId, LocalFunction};
 
 /// A hasher for walrus ids (small integers): one multiply instead of SipHash, which showed up
@@ -332,4 +332,58 @@ pub fn new_seq_typed(
     let id = func.builder_mut().dangling_instr_seq(ty).id();
     func.block_mut(id).instrs = instrs;
     id
+}
+
+/// If the instructions at the end of `out` compute exactly the top value without side
+/// effects or traps, where they start.
+pub fn pure_value_start(out: &[Located]) -> Option<usize> {
+    let mut needed = 1usize;
+    let mut i = out.len();
+    while needed > 0 {
+        i = i.checked_sub(1)?;
+        let (pops, pushes) = match &out[i].0 {
+            Instr::LocalGet(_) | Instr::GlobalGet(_) | Instr::Const(_) => (0, 1),
+            Instr::Unop(u) if eval_unop(u.op).is_some() => (1, 1),
+            Instr::Binop(b) if eval_binop(b.op, 0, 1).is_some() => (2, 1),
+            Instr::Select(_) => (3, 1),
+            _ => return None,
+        };
+        needed = needed - pushes + pops;
+    }
+    Some(i)
+}
+
+/// `i32` unary operators that cannot trap, evaluated.
+pub fn eval_unop(op: UnaryOp) -> Option<fn(i32) -> i32> {
+    match op {
+        UnaryOp::I32Eqz => Some(|a| i32::from(a == 0)),
+        _ => None,
+    }
+}
+
+/// `i32` binary operators that cannot trap, evaluated.
+pub fn eval_binop(op: BinaryOp, a: i32, b: i32) -> Option<i32> {
+    let (ua, ub) = (a as u32, b as u32);
+    Some(match op {
+        BinaryOp::I32Add => a.wrapping_add(b),
+        BinaryOp::I32Sub => a.wrapping_sub(b),
+        BinaryOp::I32Mul => a.wrapping_mul(b),
+        BinaryOp::I32And => a & b,
+        BinaryOp::I32Or => a | b,
+        BinaryOp::I32Xor => a ^ b,
+        BinaryOp::I32Shl => a.wrapping_shl(ub),
+        BinaryOp::I32ShrU => ua.wrapping_shr(ub) as i32,
+        BinaryOp::I32ShrS => a.wrapping_shr(ub),
+        BinaryOp::I32Eq => i32::from(a == b),
+        BinaryOp::I32Ne => i32::from(a != b),
+        BinaryOp::I32LtU => i32::from(ua < ub),
+        BinaryOp::I32LeU => i32::from(ua <= ub),
+        BinaryOp::I32GtU => i32::from(ua > ub),
+        BinaryOp::I32GeU => i32::from(ua >= ub),
+        BinaryOp::I32LtS => i32::from(a < b),
+        BinaryOp::I32LeS => i32::from(a <= b),
+        BinaryOp::I32GtS => i32::from(a > b),
+        BinaryOp::I32GeS => i32::from(a >= b),
+        _ => return None,
+    })
 }

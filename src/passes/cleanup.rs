@@ -8,8 +8,8 @@
 //! ```
 //!
 //! An `if` whose arms are both empty only evaluates its condition; when that condition is
-//! made of reads and operators that cannot trap, the whole thing goes. Unused locals need no
-//! pass: the encoder only declares locals the body uses.
+//! made of reads and operators that cannot trap ([`crate::ir::pure_value_start`]), the whole
+//! thing goes. Unused locals need no pass: the encoder only declares locals the body uses.
 
 use walrus::LocalFunction;
 use walrus::ir::Instr;
@@ -37,7 +37,7 @@ pub fn run(func: &mut LocalFunction) {
                 }
                 _ => false,
             };
-            if empty && let Some(len) = pure_operand_start(&out) {
+            if empty && let Some(len) = crate::ir::pure_value_start(&out) {
                 out.truncate(len);
                 continue;
             }
@@ -45,21 +45,4 @@ pub fn run(func: &mut LocalFunction) {
         }
         func.block_mut(seq).instrs = out;
     }
-}
-
-/// If the instructions at the end of `out` compute exactly one value without side effects or
-/// traps (`local.get`/`global.get`/constants combined by `i32.eqz`), where that computation
-/// starts.
-fn pure_operand_start(out: &[(Instr, walrus::InstrLocId)]) -> Option<usize> {
-    let mut needed = 1usize;
-    let mut i = out.len();
-    while needed > 0 {
-        i = i.checked_sub(1)?;
-        match &out[i].0 {
-            Instr::LocalGet(_) | Instr::GlobalGet(_) | Instr::Const(_) => needed -= 1,
-            Instr::Unop(u) if matches!(u.op, walrus::ir::UnaryOp::I32Eqz) => {}
-            _ => return None,
-        }
-    }
-    Some(i)
 }

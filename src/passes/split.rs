@@ -48,9 +48,10 @@
 //! each instrumented function.
 
 use crate::error::{Error, Result};
-use crate::ir::{IdSet, Located, global_get, if_else, local_get as get, new_seq};
+use crate::ir::{IdSet, Located, eval_binop, eval_unop, global_get, if_else};
+use crate::ir::{local_get as get, new_seq, pure_value_start};
 use walrus::ir::{BinaryOp, Block, Br, Call, Const, Instr, InstrSeqId, InstrSeqType, Return};
-use walrus::ir::{Drop, LocalTee, UnaryOp, Value};
+use walrus::ir::{Drop, LocalTee, Value};
 use walrus::{FunctionId, GlobalId, LocalFunction, LocalId};
 
 /// The rewinding prologue the frame pass put at the start of the entry sequence.
@@ -156,15 +157,7 @@ fn fold(
             let at = out.len();
             out.append(&mut func.block_mut(seq).instrs);
             // Where a spill ends one inlined block and its reload starts the next.
-            if let [.., (Instr::LocalSet(s), _), (Instr::LocalGet(g), _)] =
-                &out[..(at + 1).min(out.len())]
-                && at > 0
-                && s.local == g.local
-            {
-                let local = s.local;
-                out.remove(at);
-                out[at - 1].0 = LocalTee { local }.into();
-            }
+            merge_reload(out, at);
         } else {
             out.push((Block { seq }.into(), loc));
         }
@@ -173,12 +166,10 @@ fn fold(
         match &instr {
             Instr::Block(b) if !is_empty_block(func, b.seq) => block(func, &mut out, b.seq, loc),
             Instr::LocalGet(g) if g.local == resume => out.push(i32(0)),
-            // `local.set $x (local.get $x)` is `local.tee $x` (spills next to their reloads
-            // once the guard between them is gone).
-            Instr::LocalGet(g) if matches!(out.last(), Some((Instr::LocalSet(s), _)) if s.local == g.local) => {
-                if let Some(last) = out.last_mut() {
-                    last.0 = LocalTee { local: g.local }.into();
-                }
+            Instr::LocalGet(_) => {
+                let at = out.len();
+                out.push((instr, loc));
+                merge_reload(&mut out, at);
             }
             Instr::LocalSet(s) if s.local == resume => drop_value(&mut out),
             Instr::LocalTee(t) if t.local == resume => {}
@@ -191,9 +182,9 @@ fn fold(
                 _ => out.push((instr, loc)),
             },
             Instr::Binop(b) => match (tail_const(&out, 1), tail_const(&out, 0)) {
-                (Some(a), Some(c)) if eval_binop(b.op, a, c).is_some() => {
+                (Some(a), Some(c)) if let Some(v) = eval_binop(b.op, a, c) => {
                     out.truncate(out.len() - 2);
-                    out.push(i32(eval_binop(b.op, a, c).unwrap_or_default()));
+                    out.push(i32(v));
                 }
                 // `x | 0`, `x ^ 0`, `x + 0`, `x - 0` are `x`.
                 (_, Some(0))
@@ -273,6 +264,19 @@ fn fold(
     func.block_mut(seq).instrs = out;
 }
 
+/// `local.set $x` at `at - 1` followed by `local.get $x` at `at` is `local.tee $x` (spills
+/// next to their reloads once the guard between them is gone).
+fn merge_reload(out: &mut Vec<Located>, at: usize) {
+    if let Some([(Instr::LocalSet(s), _), (Instr::LocalGet(g), _)]) =
+        at.checked_sub(1).and_then(|i| out.get(i..=at))
+        && s.local == g.local
+    {
+        let local = s.local;
+        out.remove(at);
+        out[at - 1].0 = LocalTee { local }.into();
+    }
+}
+
 /// Remove stores to locals nothing reads (the folding leaves `$resume`'s copies, such as
 /// `rewind_to`, unread).
 fn remove_dead_stores(func: &mut LocalFunction) {
@@ -336,60 +340,6 @@ fn drop_value(out: &mut Vec<Located>) {
         Some(start) => out.truncate(start),
         None => out.push((Drop {}.into(), Default::default())),
     }
-}
-
-/// If the instructions at the end of `out` compute exactly the top value without side
-/// effects or traps, where they start.
-fn pure_value_start(out: &[Located]) -> Option<usize> {
-    let mut needed = 1usize;
-    let mut i = out.len();
-    while needed > 0 {
-        i = i.checked_sub(1)?;
-        let (pops, pushes) = match &out[i].0 {
-            Instr::LocalGet(_) | Instr::GlobalGet(_) | Instr::Const(_) => (0, 1),
-            Instr::Unop(u) if eval_unop(u.op).is_some() => (1, 1),
-            Instr::Binop(b) if eval_binop(b.op, 0, 1).is_some() => (2, 1),
-            Instr::Select(_) => (3, 1),
-            _ => return None,
-        };
-        needed = needed - pushes + pops;
-    }
-    Some(i)
-}
-
-/// `i32` unary operators that cannot trap, evaluated.
-fn eval_unop(op: UnaryOp) -> Option<fn(i32) -> i32> {
-    match op {
-        UnaryOp::I32Eqz => Some(|a| i32::from(a == 0)),
-        _ => None,
-    }
-}
-
-/// `i32` binary operators that cannot trap, evaluated.
-fn eval_binop(op: BinaryOp, a: i32, b: i32) -> Option<i32> {
-    let (ua, ub) = (a as u32, b as u32);
-    Some(match op {
-        BinaryOp::I32Add => a.wrapping_add(b),
-        BinaryOp::I32Sub => a.wrapping_sub(b),
-        BinaryOp::I32Mul => a.wrapping_mul(b),
-        BinaryOp::I32And => a & b,
-        BinaryOp::I32Or => a | b,
-        BinaryOp::I32Xor => a ^ b,
-        BinaryOp::I32Shl => a.wrapping_shl(ub),
-        BinaryOp::I32ShrU => ua.wrapping_shr(ub) as i32,
-        BinaryOp::I32ShrS => a.wrapping_shr(ub),
-        BinaryOp::I32Eq => i32::from(a == b),
-        BinaryOp::I32Ne => i32::from(a != b),
-        BinaryOp::I32LtU => i32::from(ua < ub),
-        BinaryOp::I32LeU => i32::from(ua <= ub),
-        BinaryOp::I32GtU => i32::from(ua > ub),
-        BinaryOp::I32GeU => i32::from(ua >= ub),
-        BinaryOp::I32LtS => i32::from(a < b),
-        BinaryOp::I32LeS => i32::from(a <= b),
-        BinaryOp::I32GtS => i32::from(a > b),
-        BinaryOp::I32GeS => i32::from(a >= b),
-        _ => return None,
-    })
 }
 
 #[cfg(test)]

@@ -1,9 +1,10 @@
 //! Which asyncify transform a test runs, and how to run it.
 //!
-//! Every test runs against [`transformers()`]: by default our transform in both optimization
-//! modes, and optimized with an unwind epilogue per distinct live set. Setting `ASYNCIFY_HARNESS_REF=binaryen` runs the same tests against Binaryen's
-//! `wasm-opt --asyncify` instead (to validate the harness and the test programs themselves);
-//! `ASYNCIFY_HARNESS_REF=all` runs both.
+//! Every test runs against [`transformers()`]: by default our transform unoptimized, with
+//! `-O`, with `-O` and an unwind epilogue per distinct live set, and with `-O3` (split into a
+//! normal-mode and a rewind copy). Setting `ASYNCIFY_HARNESS_REF=binaryen` runs the same tests
+//! against Binaryen's `wasm-opt --asyncify` instead (to validate the harness and the test
+//! programs themselves); `ASYNCIFY_HARNESS_REF=all` runs both.
 
 use std::fmt;
 use std::path::PathBuf;
