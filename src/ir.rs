@@ -387,3 +387,40 @@ pub fn eval_binop(op: BinaryOp, a: i32, b: i32) -> Option<i32> {
         _ => return None,
     })
 }
+
+/// The module's locals, shared by passes that run on several functions at once: adding a
+/// local, or reading the type of one while others may be added, takes a lock. Each function
+/// adds a handful, so the lock is rarely contended.
+///
+/// Locals added from several threads interleave in the module's arena, so their absolute
+/// indices depend on timing; within one function they keep the order it added them in, and
+/// everything that orders locals (the encoder, the frame layout, coalescing) orders them
+/// relative to each other, so the output does not depend on the interleaving.
+pub struct SharedLocals<'a>(std::sync::Mutex<&'a mut walrus::ModuleLocals>);
+
+impl<'a> SharedLocals<'a> {
+    pub fn new(locals: &'a mut walrus::ModuleLocals) -> SharedLocals<'a> {
+        SharedLocals(std::sync::Mutex::new(locals))
+    }
+
+    /// Add a local of type `ty` named `name`.
+    pub fn add(&self, ty: walrus::ValType, name: &str) -> walrus::LocalId {
+        self.with(|locals| {
+            let id = locals.add(ty);
+            locals.get_mut(id).name = Some(name.to_string());
+            id
+        })
+    }
+
+    /// The type of `local`.
+    pub fn ty(&self, local: walrus::LocalId) -> walrus::ValType {
+        self.with(|locals| locals.get(local).ty())
+    }
+
+    /// Run `f` with the locals to itself.
+    pub fn with<R>(&self, f: impl FnOnce(&mut walrus::ModuleLocals) -> R) -> R {
+        // A panic elsewhere while the lock was held cannot leave the arena half-changed.
+        let mut guard = self.0.lock().unwrap_or_else(|poison| poison.into_inner());
+        f(&mut guard)
+    }
+}

@@ -14,10 +14,13 @@
 
 use crate::analysis::call_graph::CallGraph;
 use crate::analysis::can_pause::{self, Instrumentation};
-use crate::analysis::stack_types::StackTypeOracle;
+use crate::analysis::stack_types::{self, StackTypeOracle};
 use crate::analysis::{liveness, save_groups};
 use crate::analysis::{prescan, stack_bound};
-use crate::emit::encode::{LocalOrder, encode_function};
+use crate::emit::encode::{
+    EncodedFunction, LocalOrder, SharedEncoding, encode_function, encode_shared,
+};
+use crate::emit::indices::Indices;
 use crate::emit::writer::{self, Changes};
 use crate::error::{Error, Result};
 use crate::input::{self, OriginalIds};
@@ -158,11 +161,7 @@ fn instrument(analyzed: Analyzed<'_>, options: &Options, stack: usize) -> Result
         new_exports: runtime.exports.clone(),
         replaced_imports: runtime.replaced_imports.clone(),
         copy_of: IdMap::default(),
-        local_order: if options.optimizing() {
-            LocalOrder::Uses
-        } else {
-            LocalOrder::Creation
-        },
+        local_order: local_order(options),
     };
     // Every output index is known now; each function is encoded as soon as it is done and its
     // IR dropped, so only a batch of transformed functions is in memory at a time.
@@ -172,32 +171,51 @@ fn instrument(analyzed: Analyzed<'_>, options: &Options, stack: usize) -> Result
     let mut encoded = IdMap::default();
     // What instrumenting each function produced, for the report and the stack bounds.
     let mut frames: Vec<Option<stack_bound::Frame>> = vec![None; graph.funcs.len()];
+    // Only GC modules have non-nullable locals for the flow pass to relax.
+    let non_nullable = module
+        .locals
+        .iter()
+        .any(|l| matches!(l.ty(), walrus::ValType::Ref(r) if !r.nullable));
     for batch in to_instrument.chunks(BATCH) {
-        // Flow instrumentation adds locals to the module, so it runs one function at a time...
-        let mut prepared = Vec::with_capacity(batch.len());
+        // Each function's body comes out of the module (and of the oracle), and a multi-value
+        // result type is added for the block its body moves into...
+        let mut taken = Vec::with_capacity(batch.len());
         for &index in batch {
             let facts = &graph.funcs[index];
-            let p = prepare(
-                &mut module,
-                facts.id,
-                index,
-                &graph,
-                &decision,
-                &mut oracle,
-                &func_types,
-                &runtime,
-                options.asserts,
-            )
-            .map_err(|e| e.context(format!("failed to instrument function `{}`", facts.name)))?;
-            frames[index] = Some(stack_bound::Frame {
+            let context = || format!("failed to instrument function `{}`", facts.name);
+            let input = oracle
+                .take(index as u32)
+                .map_err(|e| e.context(context()))?;
+            let body_ty = flow::body_type(&mut module.types, module.funcs.get(facts.id).ty());
+            let func = take_body(&mut module, facts.id);
+            taken.push((index, func, body_ty, input));
+        }
+        // ... then the flow pass runs on them in parallel, adding locals to the module as it
+        // goes...
+        let locals = ir::SharedLocals::new(&mut module.locals);
+        let results = parallel_map(taken, stack, |(index, func, body_ty, input)| {
+            let cx = Context {
+                graph: &graph,
+                decision: &decision,
+                oracle: &oracle,
+                func_types: &func_types,
+                runtime: &runtime,
+                asserts: options.asserts,
+                non_nullable,
+            };
+            prepare(&cx, index, func, body_ty, input, &locals, &module.types)
+        });
+        let mut prepared = Vec::with_capacity(batch.len());
+        for result in results {
+            let p = result?;
+            frames[p.index] = Some(stack_bound::Frame {
                 pause_points: stack_bound::pause_points(&p.func, &p.shape.pause_sites, &graph),
                 ..Default::default()
             });
             prepared.push(p);
         }
-        // ... and everything after it (liveness, coalescing, frames, cleanup) only edits the
-        // function itself, so a batch is finished in parallel: first what to save...
-        let results = parallel_map(&mut prepared, stack, |p| {
+        // ... and after it, what to save (liveness, coalescing)...
+        let results = parallel_map(prepared.iter_mut().collect(), stack, |p| {
             choose_saved(p, &module.locals, options)
         });
         for (p, result) in prepared.iter().zip(results) {
@@ -209,33 +227,57 @@ fn instrument(analyzed: Analyzed<'_>, options: &Options, stack: usize) -> Result
                 changes.append(&mut indices, &added.funcs, &added.globals, &added.tables);
             }
         }
-        // ... then the frames.
-        let results = parallel_map(&mut prepared, stack, |p| {
-            finish(p, &module.locals, &runtime, &refs, options)
+        // ... then (with `-O3`) the copies for rewinding are added...
+        let rewinds: Vec<Option<FunctionId>> = prepared
+            .iter()
+            .map(|p| {
+                options.split().then(|| {
+                    let name = &graph.funcs[p.index].name;
+                    let rewind = add_copy(&mut module, p.id, &format!("{name}$rewind"));
+                    changes.append(&mut indices, &[rewind], &[], &[]);
+                    changes.copy_of.insert(rewind, p.id);
+                    rewind
+                })
+            })
+            .collect();
+        // ... then the frames, and the functions are encoded.
+        let order = changes.local_order;
+        let work: Vec<_> = prepared.iter_mut().zip(rewinds).collect();
+        let results = parallel_map(work, stack, |(p, rewind)| {
+            finish(p, rewind, &module, &runtime, &refs, &indices, options)
         });
         for (mut p, result) in prepared.into_iter().zip(results) {
             let name = &graph.funcs[p.index].name;
-            let bytes =
-                result.map_err(|e| e.context(format!("failed to instrument function `{name}`")))?;
+            let context = |e: Error| e.context(format!("failed to instrument function `{name}`"));
+            let done = result.map_err(context)?;
             if let Some(frame) = &mut frames[p.index] {
-                (frame.saved_locals, frame.bytes) = (p.saved.len() as u32, bytes);
+                (frame.saved_locals, frame.bytes) = (p.saved.len() as u32, done.bytes);
                 frame.epilogues = p.groups.groups.len() as u32;
             }
-            if options.split() {
-                // The instrumented code becomes `$f$rewind`; `$f` is specialized to normal
-                // execution and hands rewinds over to it.
-                let state = runtime.place.state;
-                let prologue = split::rewind_copy(&mut p.func, state)
-                    .map_err(|e| e.context(format!("failed to instrument function `{name}`")))?;
-                let rewind_body = encode_checked(&module, &p.func, &mut indices, &changes, name)?;
-                let rewind = add_copy(&mut module, p.id, &format!("{name}$rewind"));
-                changes.append(&mut indices, &[rewind], &[], &[]);
-                changes.copy_of.insert(rewind, p.id);
-                split::normal_copy(&mut p.func, prologue, state, p.shape.resume, rewind);
-                encoded.insert(rewind, rewind_body);
-            }
-            let body = encode_checked(&module, &p.func, &mut indices, &changes, name)?;
-            encoded.insert(p.id, body);
+            let body = match done.bodies {
+                Bodies::One(body) => body.finish(&module, &p.func, &mut indices, order),
+                Bodies::Split {
+                    rewind,
+                    rewind_body,
+                    body,
+                } => {
+                    // Types the rewind copy lacked were added by functions before it, or it
+                    // would have been left pending.
+                    let rewind_body = rewind_body.finish(&module, &p.func, &mut indices, order);
+                    encoded.insert(rewind, checked(&module, rewind_body, &mut indices, name)?);
+                    body.finish(&module, &p.func, &mut indices, order)
+                }
+                Bodies::Pending { rewind, prologue } => {
+                    // Add the types in the order one thread would have: the rewind copy's,
+                    // then the normal copy's.
+                    let rewind_body = encode_function(&module, &p.func, &mut indices, order);
+                    encoded.insert(rewind, checked(&module, rewind_body, &mut indices, name)?);
+                    let state = runtime.place.state;
+                    split::normal_copy(&mut p.func, prologue, state, p.shape.resume, rewind);
+                    encode_function(&module, &p.func, &mut indices, order)
+                }
+            };
+            encoded.insert(p.id, checked(&module, body, &mut indices, name)?);
         }
     }
     if options.asserts {
@@ -250,7 +292,8 @@ fn instrument(analyzed: Analyzed<'_>, options: &Options, stack: usize) -> Result
             }
             let mut func = take_body(&mut module, facts.id);
             asserts::run(&mut func, &mut module.locals, runtime.place.state);
-            let body = encode_checked(&module, &func, &mut indices, &changes, &facts.name)?;
+            let body = encode_function(&module, &func, &mut indices, changes.local_order);
+            let body = checked(&module, body, &mut indices, &facts.name)?;
             encoded.insert(facts.id, body);
         }
     }
@@ -305,70 +348,70 @@ struct Prepared {
     groups: save_groups::SaveGroups,
 }
 
-/// Take the function out of the module and run the flow pass on it.
-#[allow(clippy::too_many_arguments)]
-fn prepare(
-    module: &mut Module,
-    id: FunctionId,
-    index: usize,
-    graph: &CallGraph,
-    decision: &Instrumentation,
-    oracle: &mut StackTypeOracle,
-    func_types: &IdMap<FunctionId, walrus::TypeId>,
-    runtime: &runtime_api::Runtime,
+/// What the flow pass needs to know about the module, shared by the threads running it.
+struct Context<'a, 'w> {
+    graph: &'a CallGraph,
+    decision: &'a Instrumentation,
+    oracle: &'a StackTypeOracle<'w>,
+    func_types: &'a IdMap<FunctionId, walrus::TypeId>,
+    runtime: &'a runtime_api::Runtime,
     asserts: bool,
+    /// Whether the module has non-nullable locals (see [`ref_stack::relax_locals`]).
+    non_nullable: bool,
+}
+
+/// Run the flow pass on the body of the function at call-graph position `index` (taken out
+/// of the module), whose body block has type `body_ty` and whose input body is `input`.
+fn prepare<'w>(
+    cx: &Context<'_, 'w>,
+    index: usize,
+    mut func: LocalFunction,
+    body_ty: walrus::ir::InstrSeqType,
+    input: stack_types::Body<'w>,
+    locals: &ir::SharedLocals,
+    types: &walrus::ModuleTypes,
 ) -> Result<Prepared> {
+    let (graph, decision) = (cx.graph, cx.decision);
     let call_pauses = |f: FunctionId| decision.can_pause[graph.position(f)];
     let instrumented = |f: FunctionId| decision.instrumented(graph.position(f));
     let indirect_pauses = |table: Option<walrus::TableId>, ty: walrus::TypeId| {
         decision.indirect_site_pauses(index, &graph.indirect, table, ty)
     };
-    let cx = flow::FlowContext {
-        state: runtime.place.state,
-        pointer: runtime.place.width.val_type(),
-        func_types,
+    let facts = &graph.funcs[index];
+    let flow_cx = flow::FlowContext {
+        state: cx.runtime.place.state,
+        pointer: cx.runtime.place.width.val_type(),
+        func_types: cx.func_types,
         call_pauses: &call_pauses,
         instrumented: &instrumented,
         indirect_pauses: &indirect_pauses,
-        name: &graph.funcs[index].name,
+        name: &facts.name,
     };
-    let ty = module.funcs.get(id).ty();
-    let mut func = take_body(module, id);
-    ref_stack::relax_locals(&mut func, &mut module.locals);
-    if asserts {
+    if cx.non_nullable {
+        locals.with(|locals| ref_stack::relax_locals(&mut func, locals));
+    }
+    if cx.asserts {
         asserts::run_instrumented(
             &mut func,
-            runtime.place.state,
+            cx.runtime.place.state,
             &call_pauses,
-            cx.indirect_pauses,
+            flow_cx.indirect_pauses,
         );
     }
-    let result = flow::plan(&mut func, &cx).and_then(|plan| {
-        let stacks = oracle.frame_stacks(index as u32, &plan.offsets)?;
-        flow::run(
-            &mut func,
-            ty,
-            &mut module.locals,
-            &mut module.types,
-            &cx,
-            plan,
-            &stacks,
-        )
-    });
-    match result {
-        Ok(shape) => Ok(Prepared {
-            id,
-            index,
-            func,
-            shape,
-            saved: Vec::new(),
-            groups: save_groups::SaveGroups::single(0, 0),
-        }),
-        Err(e) => {
-            put_body(module, id, func);
-            Err(e)
-        }
-    }
+    let shape = flow::plan(&mut func, &flow_cx)
+        .and_then(|plan| {
+            let stacks = cx.oracle.frame_stacks(input, &plan.offsets)?;
+            flow::run(&mut func, body_ty, locals, types, &flow_cx, plan, &stacks)
+        })
+        .map_err(|e| e.context(format!("failed to instrument function `{}`", facts.name)))?;
+    Ok(Prepared {
+        id: facts.id,
+        index,
+        func,
+        shape,
+        saved: Vec::new(),
+        groups: save_groups::SaveGroups::single(0, 0),
+    })
 }
 
 /// Decide what to save and coalesce locals (`-O`).
@@ -418,18 +461,47 @@ fn choose_saved(p: &mut Prepared, locals: &walrus::ModuleLocals, options: &Optio
     Ok(())
 }
 
-/// Add the frame code and clean up. Returns the frame size in bytes.
+/// A function instrumented by [`finish`].
+struct Finished {
+    /// Bytes its frame takes.
+    bytes: u32,
+    bodies: Bodies,
+}
+
+/// The bodies [`finish`] encoded.
+enum Bodies {
+    /// The function's.
+    One(SharedEncoding),
+    /// The function was split (`-O3`): the body of its copy for rewinding, `rewind`, and
+    /// its own (the normal-execution copy).
+    Split {
+        rewind: FunctionId,
+        rewind_body: SharedEncoding,
+        body: SharedEncoding,
+    },
+    /// The function is still the copy for rewinding, whose encoding lacked types: the
+    /// caller encodes it, then makes the normal copy with `prologue`.
+    Pending {
+        rewind: FunctionId,
+        prologue: split::Prologue,
+    },
+}
+
+/// Add the frame code and clean up; with `-O3`, split off the copy for rewinding, `rewind`.
+/// Encodes what it can without adding types to `indices`.
 fn finish(
     p: &mut Prepared,
-    locals: &walrus::ModuleLocals,
+    rewind: Option<FunctionId>,
+    module: &Module,
     runtime: &runtime_api::Runtime,
     refs: &ref_stack::RefStacks,
+    indices: &Indices,
     options: &Options,
-) -> Result<u32> {
+) -> Result<Finished> {
     let func = &mut p.func;
     let bytes = frame::run(
         func,
-        locals,
+        &module.locals,
         &p.shape,
         &p.saved,
         &p.groups,
@@ -439,19 +511,54 @@ fn finish(
     if options.optimizing() {
         cleanup::run(func);
     }
-    Ok(bytes)
+    let order = local_order(options);
+    let Some(rewind) = rewind else {
+        let body = encode_shared(module, func, indices, order);
+        return Ok(Finished {
+            bytes,
+            bodies: Bodies::One(body),
+        });
+    };
+    // The instrumented code becomes `$f$rewind`; `$f` is specialized to normal execution
+    // and hands rewinds over to it.
+    let state = runtime.place.state;
+    let prologue = split::rewind_copy(func, state)?;
+    let rewind_body = encode_shared(module, func, indices, order);
+    if !rewind_body.missing.is_empty() {
+        return Ok(Finished {
+            bytes,
+            bodies: Bodies::Pending { rewind, prologue },
+        });
+    }
+    split::normal_copy(func, prologue, state, p.shape.resume, rewind);
+    let body = encode_shared(module, func, indices, order);
+    Ok(Finished {
+        bytes,
+        bodies: Bodies::Split {
+            rewind,
+            rewind_body,
+            body,
+        },
+    })
 }
 
-/// Encode a changed function, refusing it if it has more locals than engines accept or
-/// mentions a type walrus merged with a distinct one.
-fn encode_checked(
+/// How the encoder numbers the locals of the functions asyncify changes.
+fn local_order(options: &Options) -> LocalOrder {
+    if options.optimizing() {
+        LocalOrder::Uses
+    } else {
+        LocalOrder::Creation
+    }
+}
+
+/// Refuse an encoded function if it has more locals than engines accept or mentions a type
+/// walrus merged with a distinct one.
+fn checked(
     module: &Module,
-    func: &LocalFunction,
-    indices: &mut crate::emit::indices::Indices,
-    changes: &Changes,
+    body: EncodedFunction,
+    indices: &mut Indices,
     name: &str,
-) -> Result<crate::emit::encode::EncodedFunction> {
-    let body = encode_function(module, func, indices, changes.local_order);
+) -> Result<EncodedFunction> {
     check_locals(name, body.locals.len())?;
     if let Some(&ty) = indices.take_ambiguous_used().first() {
         return Err(writer::ambiguous_type(
@@ -520,21 +627,21 @@ fn on_stack<R: Send>(stack: usize, f: impl FnOnce() -> Result<R> + Send) -> Resu
 /// `f` over every item, on as many threads as the machine has (or `ASYNCIFY_THREADS`, like
 /// Binaryen's `BINARYEN_CORES`) each with `stack` bytes of stack, results in item order.
 fn parallel_map<T: Send, R: Send>(
-    items: &mut [T],
+    items: Vec<T>,
     stack: usize,
-    f: impl Fn(&mut T) -> R + Sync,
+    f: impl Fn(T) -> R + Sync,
 ) -> Vec<R> {
     let threads = std::env::var("ASYNCIFY_THREADS")
         .ok()
         .and_then(|n| n.parse::<usize>().ok())
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     if threads <= 1 || items.len() < 2 {
-        return items.iter_mut().map(f).collect();
+        return items.into_iter().map(f).collect();
     }
     // Functions vary wildly in size: hand them out one at a time rather than in chunks.
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let slots: Vec<std::sync::Mutex<(Option<&mut T>, Option<R>)>> = items
-        .iter_mut()
+    let slots: Vec<std::sync::Mutex<(Option<T>, Option<R>)>> = items
+        .into_iter()
         .map(|item| std::sync::Mutex::new((Some(item), None)))
         .collect();
     std::thread::scope(|scope| {
@@ -547,9 +654,14 @@ fn parallel_map<T: Send, R: Send>(
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some(slot) = slots.get(i) else { break };
-                    let mut slot = slot.lock().unwrap();
-                    let item = slot.0.take().expect("each item is taken once");
-                    slot.1 = Some(f(item));
+                    let item = slot
+                        .lock()
+                        .unwrap()
+                        .0
+                        .take()
+                        .expect("each item is taken once");
+                    let result = f(item);
+                    slot.lock().unwrap().1 = Some(result);
                 }
             });
         }
@@ -591,10 +703,6 @@ fn take_body(module: &mut Module, id: FunctionId) -> LocalFunction {
         FunctionKind::Local(local) => local,
         _ => unreachable!("only defined functions are instrumented"),
     }
-}
-
-fn put_body(module: &mut Module, id: FunctionId, func: LocalFunction) {
-    module.funcs.get_mut(id).kind = FunctionKind::Local(func);
 }
 
 /// Add a function of the same type as `of`, named `name`, whose body is encoded elsewhere.

@@ -244,6 +244,76 @@ fn output_is_atomic() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// The functions are instrumented in batches, several at once on as many threads as there
+/// are cores (or `ASYNCIFY_THREADS`); the output must not depend on how many, at any level.
+/// The module has more functions than a batch holds, and bodies whose block types the input
+/// lacks (`[] -> [i32 i64]` and the like), which the output appends in the order a single
+/// thread meets them. (A dependence on the interleaving shows only when threads overlap, so
+/// a run can miss one; it cannot fail spuriously.)
+#[test]
+fn output_does_not_depend_on_threads() {
+    let dir = fresh_dir("threads");
+    let mut wat = String::from(
+        "(module\n  (import \"env\" \"sleep\" (func $sleep (param i32) (result i32)))\n  (memory 1)\n",
+    );
+    let results = ["i32 i64", "f64 i32", "i32", "i64 f32 i32", ""];
+    for i in 0..200 {
+        let result = results[i % results.len()];
+        let _ = write!(
+            wat,
+            "  (func $f{i} (export \"f{i}\") (param $x i32) (result {result}) (local $a i64) \
+             (local $b f64) (local $n i32)\n    (local.set $a (i64.extend_i32_u (local.get $x)))\n    \
+             (local.set $b (f64.convert_i32_s (local.get $x)))\n    \
+             (loop $again (local.set $n (i32.add (local.get $n) (call $sleep (local.get $x))))\n      \
+             (br_if $again (i32.lt_u (local.get $n) (i32.const {})))) ",
+            i % 7
+        );
+        if i > 0 {
+            // A call to the previous function, its results dropped.
+            let _ = write!(wat, "(call $f{} (local.get $n))", i - 1);
+            let before = results[(i - 1) % results.len()];
+            for _ in before.split_whitespace() {
+                wat.push_str(" (drop)");
+            }
+        }
+        for ty in result.split_whitespace() {
+            wat.push_str(match ty {
+                "i32" => " (i32.add (local.get $n) (local.get $x))",
+                "i64" => " (local.get $a)",
+                "f32" => " (f32.demote_f64 (local.get $b))",
+                _ => " (local.get $b)",
+            });
+        }
+        wat.push_str(")\n");
+    }
+    wat.push_str(")\n");
+    std::fs::write(dir.join("many.wat"), &wat).unwrap();
+    for level in ["-O0", "-O", "-O3"] {
+        let mut outputs = Vec::new();
+        for threads in ["1", "2", "3", "8"] {
+            let out = format!("out-{threads}.wasm");
+            let output = Command::new(BINARY)
+                .args(["many.wat", "--imports", "env.sleep", level, "-o", &out])
+                .env("ASYNCIFY_THREADS", threads)
+                .current_dir(&dir)
+                .output()
+                .unwrap();
+            assert!(
+                output.status.success(),
+                "{level}, {threads} threads: {output:?}"
+            );
+            let wasm = std::fs::read(dir.join(&out)).unwrap();
+            validate_binary(&wasm).unwrap();
+            outputs.push(wasm);
+        }
+        assert!(
+            outputs.windows(2).all(|w| w[0] == w[1]),
+            "{level}: the output depends on the number of threads"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 enum Outcome {
     /// The file ran: how many RUN lines, and what went wrong.
     Ran { runs: usize, failures: Vec<String> },

@@ -14,6 +14,15 @@ use wasmparser::{
     WasmFeatures,
 };
 
+/// One function's body, taken out of a [`StackTypeOracle`].
+pub struct Body<'a> {
+    func: FuncToValidate<ValidatorResources>,
+    body: FunctionBody<'a>,
+    /// How far offsets asked about are from offsets in `body` (see
+    /// [`StackTypeOracle::shift_offsets`]).
+    shift: isize,
+}
+
 /// Module-level validation state plus the bodies of the functions we may ask about.
 pub struct StackTypeOracle<'a> {
     bodies: IdMap<u32, (FuncToValidate<ValidatorResources>, FunctionBody<'a>)>,
@@ -74,14 +83,9 @@ impl<'a> StackTypeOracle<'a> {
         self.shifts = Some((imported, shifts));
     }
 
-    /// For the function at input index `func_index`, the operand-stack types of the
-    /// innermost control frame just before the instruction at each byte offset in `offsets`
-    /// (bottom of the frame first).
-    pub fn frame_stacks(
-        &mut self,
-        func_index: u32,
-        offsets: &[u32],
-    ) -> Result<IdMap<u32, Vec<ValType>>> {
+    /// Take out the body of the function at input index `func_index`, to replay with
+    /// [`StackTypeOracle::frame_stacks`] (which can run on any thread).
+    pub fn take(&mut self, func_index: u32) -> Result<Body<'a>> {
         let (func, body) = self
             .bodies
             .remove(&func_index)
@@ -93,6 +97,18 @@ impl<'a> StackTypeOracle<'a> {
                 .ok_or_else(|| Error::internal(format!("no offset shift for {func_index}")))?,
             None => 0,
         };
+        Ok(Body { func, body, shift })
+    }
+
+    /// For the function whose body is `body`, the operand-stack types of the innermost
+    /// control frame just before the instruction at each byte offset in `offsets` (bottom of
+    /// the frame first).
+    pub fn frame_stacks(
+        &self,
+        body: Body<'a>,
+        offsets: &[u32],
+    ) -> Result<IdMap<u32, Vec<ValType>>> {
+        let Body { func, body, shift } = body;
         // (offset in the input, offset asked about)
         let mut wanted: Vec<(u32, u32)> = offsets
             .iter()

@@ -43,7 +43,7 @@
 //! The walk uses an explicit stack, so deeply nested bodies cannot overflow the native stack,
 //! and it allocates only per function (never per instruction).
 
-use crate::emit::indices::Indices;
+use crate::emit::indices::{Indices, SharedTypes, TypeIndices};
 use std::borrow::Cow;
 use walrus::ir::{
     AtomicOp, AtomicWidth, BinaryOp, ExtendedLoad, Instr, InstrLocId, InstrSeqId, InstrSeqType,
@@ -59,6 +59,37 @@ pub struct EncodedFunction {
     pub function: wasm_encoder::Function,
     /// The walrus local given each local index: `locals[i]` is local `i` (parameters first).
     pub locals: Vec<LocalId>,
+}
+
+/// A function body encoded by [`encode_shared`], which could not add types to the output.
+pub struct SharedEncoding {
+    /// The body, valid only if `missing` is empty.
+    pub encoded: EncodedFunction,
+    /// Types the body needs that the output has no index for yet, in order of first use.
+    pub missing: Vec<walrus::TypeId>,
+    /// Types the body mentions that walrus merged with distinct ones (see
+    /// [`Indices::take_ambiguous_used`]), in order of use.
+    pub ambiguous: Vec<walrus::TypeId>,
+}
+
+impl SharedEncoding {
+    /// The body, once the types it lacked are appended to `indices` (encoding `func` again
+    /// if it lacked any; appending in first-use order gives the same bytes as
+    /// [`encode_function`] would have). Ambiguous types it mentions are noted in `indices`.
+    pub fn finish(
+        self,
+        module: &Module,
+        func: &LocalFunction,
+        indices: &mut Indices,
+        order: LocalOrder,
+    ) -> EncodedFunction {
+        if self.missing.is_empty() {
+            indices.note_ambiguous_used(&self.ambiguous);
+            self.encoded
+        } else {
+            encode_function(module, func, indices, order)
+        }
+    }
 }
 
 /// How to number a function's non-parameter locals.
@@ -88,7 +119,29 @@ pub fn encode_function(
     indices: &mut Indices,
     order: LocalOrder,
 ) -> EncodedFunction {
+    let mut shared = encode_shared(module, func, indices, order);
+    for &ty in &shared.missing {
+        indices.ty(ty);
+    }
+    if !shared.missing.is_empty() {
+        shared = encode_shared(module, func, indices, order);
+        debug_assert!(shared.missing.is_empty(), "types were appended");
+    }
+    indices.note_ambiguous_used(&shared.ambiguous);
+    shared.encoded
+}
+
+/// Encode `func` without changing `indices`, so that several functions can be encoded at
+/// once; see [`SharedEncoding::finish`] for types the output lacks. Panics as
+/// [`encode_function`] does.
+pub fn encode_shared(
+    module: &Module,
+    func: &LocalFunction,
+    indices: &Indices,
+    order: LocalOrder,
+) -> SharedEncoding {
     let locals = number_locals(module, func, order);
+    let mut types = SharedTypes::new(indices);
 
     // `LocalId` index -> local index, sorted for binary search.
     let mut local_index: Vec<(usize, u32)> = locals
@@ -101,7 +154,7 @@ pub fn encode_function(
     // Declared (non-parameter) locals as run-length groups.
     let mut groups: Vec<(u32, wasm_encoder::ValType)> = Vec::new();
     for &id in &locals[func.args.len()..] {
-        let ty = val_type(indices, module.locals.get(id).ty());
+        let ty = val_type(&mut types, module.locals.get(id).ty());
         match groups.last_mut() {
             Some((count, last)) if *last == ty => *count += 1,
             _ => groups.push((1, ty)),
@@ -111,7 +164,7 @@ pub fn encode_function(
     let mut encoder = Encoder {
         module,
         func,
-        indices,
+        types,
         function: wasm_encoder::Function::new(groups),
         local_index,
         frames: Vec::new(),
@@ -120,9 +173,13 @@ pub fn encode_function(
         catches: Vec::new(),
     };
     encoder.run();
-    EncodedFunction {
-        function: encoder.function,
-        locals,
+    SharedEncoding {
+        encoded: EncodedFunction {
+            function: encoder.function,
+            locals,
+        },
+        missing: encoder.types.missing,
+        ambiguous: encoder.types.ambiguous,
     }
 }
 
@@ -196,7 +253,7 @@ fn number_locals(module: &Module, func: &LocalFunction, order: LocalOrder) -> Ve
 }
 
 /// Output form of a value type.
-pub fn val_type(indices: &mut Indices, ty: ValType) -> wasm_encoder::ValType {
+pub fn val_type(indices: &mut impl TypeIndices, ty: ValType) -> wasm_encoder::ValType {
     match ty {
         ValType::I32 => wasm_encoder::ValType::I32,
         ValType::I64 => wasm_encoder::ValType::I64,
@@ -207,14 +264,14 @@ pub fn val_type(indices: &mut Indices, ty: ValType) -> wasm_encoder::ValType {
     }
 }
 
-fn ref_type(indices: &mut Indices, ty: RefType) -> wasm_encoder::RefType {
+fn ref_type(indices: &mut impl TypeIndices, ty: RefType) -> wasm_encoder::RefType {
     wasm_encoder::RefType {
         nullable: ty.nullable,
         heap_type: heap_type(indices, ty.heap_type),
     }
 }
 
-fn heap_type(indices: &mut Indices, ty: HeapType) -> wasm_encoder::HeapType {
+fn heap_type(indices: &mut impl TypeIndices, ty: HeapType) -> wasm_encoder::HeapType {
     match ty {
         HeapType::Abstract(ty) => wasm_encoder::HeapType::Abstract {
             shared: false,
@@ -259,7 +316,7 @@ struct Frame<'a> {
 struct Encoder<'a, 'i> {
     module: &'a Module,
     func: &'a LocalFunction,
-    indices: &'i mut Indices,
+    types: SharedTypes<'i>,
     function: wasm_encoder::Function,
     /// `(LocalId::index(), local index)`, sorted.
     local_index: Vec<(usize, u32)>,
@@ -370,7 +427,7 @@ impl<'a> Encoder<'a, '_> {
             }
             Kind::Try { catches, next } => match catches.get(next) {
                 Some(LegacyCatch::Catch { tag, handler }) => {
-                    let tag = self.indices.tag(*tag);
+                    let tag = self.types.indices.tag(*tag);
                     self.emit(&I::Catch(tag));
                     let kind = Kind::Try {
                         catches,
@@ -401,8 +458,8 @@ impl<'a> Encoder<'a, '_> {
     fn block_type(&mut self, ty: InstrSeqType) -> BlockType {
         match ty {
             InstrSeqType::Simple(None) => BlockType::Empty,
-            InstrSeqType::Simple(Some(ty)) => BlockType::Result(val_type(self.indices, ty)),
-            InstrSeqType::MultiValue(id) => BlockType::FunctionType(self.indices.ty(id)),
+            InstrSeqType::Simple(Some(ty)) => BlockType::Result(val_type(&mut self.types, ty)),
+            InstrSeqType::MultiValue(id) => BlockType::FunctionType(self.types.ty(id)),
         }
     }
 
@@ -425,7 +482,7 @@ impl<'a> Encoder<'a, '_> {
             offset: arg.offset,
             // walrus keeps the alignment in bytes; the binary wants its log2.
             align: arg.align.checked_ilog2().unwrap_or(0),
-            memory_index: self.indices.memory(memory),
+            memory_index: self.types.indices.memory(memory),
         }
     }
 
@@ -471,11 +528,11 @@ impl<'a> Encoder<'a, '_> {
                 for catch in &t.catches {
                     catches.push(match *catch {
                         TryTableCatch::Catch { tag, label } => wasm_encoder::Catch::One {
-                            tag: self.indices.tag(tag),
+                            tag: self.types.indices.tag(tag),
                             label: self.depth(label),
                         },
                         TryTableCatch::CatchRef { tag, label } => wasm_encoder::Catch::OneRef {
-                            tag: self.indices.tag(tag),
+                            tag: self.types.indices.tag(tag),
                             label: self.depth(label),
                         },
                         TryTableCatch::CatchAll { label } => wasm_encoder::Catch::All {
@@ -532,30 +589,30 @@ impl<'a> Encoder<'a, '_> {
             Instr::BrIf(b) => I::BrIf(self.depth(b.block)),
             Instr::Drop(_) => I::Drop,
             Instr::Select(s) => match s.ty {
-                Some(ty) => I::TypedSelect(val_type(self.indices, ty)),
+                Some(ty) => I::TypedSelect(val_type(&mut self.types, ty)),
                 None => I::Select,
             },
 
             // Calls.
-            Instr::Call(c) => I::Call(self.indices.func(c.func)),
-            Instr::ReturnCall(c) => I::ReturnCall(self.indices.func(c.func)),
+            Instr::Call(c) => I::Call(self.types.indices.func(c.func)),
+            Instr::ReturnCall(c) => I::ReturnCall(self.types.indices.func(c.func)),
             Instr::CallIndirect(c) => I::CallIndirect {
-                type_index: self.indices.ty(c.ty),
-                table_index: self.indices.table(c.table),
+                type_index: self.types.ty(c.ty),
+                table_index: self.types.indices.table(c.table),
             },
             Instr::ReturnCallIndirect(c) => I::ReturnCallIndirect {
-                type_index: self.indices.ty(c.ty),
-                table_index: self.indices.table(c.table),
+                type_index: self.types.ty(c.ty),
+                table_index: self.types.indices.table(c.table),
             },
-            Instr::CallRef(c) => I::CallRef(self.indices.ty(c.ty)),
-            Instr::ReturnCallRef(c) => I::ReturnCallRef(self.indices.ty(c.ty)),
+            Instr::CallRef(c) => I::CallRef(self.types.ty(c.ty)),
+            Instr::ReturnCallRef(c) => I::ReturnCallRef(self.types.ty(c.ty)),
 
             // Variables.
             Instr::LocalGet(l) => I::LocalGet(self.local(l.local)),
             Instr::LocalSet(l) => I::LocalSet(self.local(l.local)),
             Instr::LocalTee(l) => I::LocalTee(self.local(l.local)),
-            Instr::GlobalGet(g) => I::GlobalGet(self.indices.global(g.global)),
-            Instr::GlobalSet(g) => I::GlobalSet(self.indices.global(g.global)),
+            Instr::GlobalGet(g) => I::GlobalGet(self.types.indices.global(g.global)),
+            Instr::GlobalSet(g) => I::GlobalSet(self.types.indices.global(g.global)),
 
             // Numeric.
             Instr::Const(c) => match c.value {
@@ -580,18 +637,18 @@ impl<'a> Encoder<'a, '_> {
             Instr::Load(l) => load(l.kind, self.memarg(l.memory, &l.arg)),
             Instr::Store(s) => store(s.kind, self.memarg(s.memory, &s.arg)),
             Instr::LoadSimd(l) => load_simd(l.kind, self.memarg(l.memory, &l.arg)),
-            Instr::MemorySize(m) => I::MemorySize(self.indices.memory(m.memory)),
-            Instr::MemoryGrow(m) => I::MemoryGrow(self.indices.memory(m.memory)),
+            Instr::MemorySize(m) => I::MemorySize(self.types.indices.memory(m.memory)),
+            Instr::MemoryGrow(m) => I::MemoryGrow(self.types.indices.memory(m.memory)),
             Instr::MemoryInit(m) => I::MemoryInit {
-                mem: self.indices.memory(m.memory),
-                data_index: self.indices.data(m.data),
+                mem: self.types.indices.memory(m.memory),
+                data_index: self.types.indices.data(m.data),
             },
-            Instr::DataDrop(d) => I::DataDrop(self.indices.data(d.data)),
+            Instr::DataDrop(d) => I::DataDrop(self.types.indices.data(d.data)),
             Instr::MemoryCopy(m) => I::MemoryCopy {
-                src_mem: self.indices.memory(m.src),
-                dst_mem: self.indices.memory(m.dst),
+                src_mem: self.types.indices.memory(m.src),
+                dst_mem: self.types.indices.memory(m.dst),
             },
-            Instr::MemoryFill(m) => I::MemoryFill(self.indices.memory(m.memory)),
+            Instr::MemoryFill(m) => I::MemoryFill(self.types.indices.memory(m.memory)),
 
             // Atomics.
             Instr::AtomicRmw(a) => atomic_rmw(a.op, a.width, self.memarg(a.memory, &a.arg)),
@@ -608,31 +665,31 @@ impl<'a> Encoder<'a, '_> {
             Instr::AtomicFence(_) => I::AtomicFence,
 
             // Tables.
-            Instr::TableGet(t) => I::TableGet(self.indices.table(t.table)),
-            Instr::TableSet(t) => I::TableSet(self.indices.table(t.table)),
-            Instr::TableGrow(t) => I::TableGrow(self.indices.table(t.table)),
-            Instr::TableSize(t) => I::TableSize(self.indices.table(t.table)),
-            Instr::TableFill(t) => I::TableFill(self.indices.table(t.table)),
+            Instr::TableGet(t) => I::TableGet(self.types.indices.table(t.table)),
+            Instr::TableSet(t) => I::TableSet(self.types.indices.table(t.table)),
+            Instr::TableGrow(t) => I::TableGrow(self.types.indices.table(t.table)),
+            Instr::TableSize(t) => I::TableSize(self.types.indices.table(t.table)),
+            Instr::TableFill(t) => I::TableFill(self.types.indices.table(t.table)),
             Instr::TableInit(t) => I::TableInit {
-                elem_index: self.indices.elem(t.elem),
-                table: self.indices.table(t.table),
+                elem_index: self.types.indices.elem(t.elem),
+                table: self.types.indices.table(t.table),
             },
             Instr::TableCopy(t) => I::TableCopy {
-                src_table: self.indices.table(t.src),
-                dst_table: self.indices.table(t.dst),
+                src_table: self.types.indices.table(t.src),
+                dst_table: self.types.indices.table(t.dst),
             },
-            Instr::ElemDrop(e) => I::ElemDrop(self.indices.elem(e.elem)),
+            Instr::ElemDrop(e) => I::ElemDrop(self.types.indices.elem(e.elem)),
 
             // References.
-            Instr::RefNull(r) => I::RefNull(heap_type(self.indices, r.ty.heap_type)),
+            Instr::RefNull(r) => I::RefNull(heap_type(&mut self.types, r.ty.heap_type)),
             Instr::RefIsNull(_) => I::RefIsNull,
-            Instr::RefFunc(r) => I::RefFunc(self.indices.func(r.func)),
+            Instr::RefFunc(r) => I::RefFunc(self.types.indices.func(r.func)),
             Instr::RefAsNonNull(_) => I::RefAsNonNull,
             Instr::RefEq(_) => I::RefEq,
             Instr::BrOnNull(b) => I::BrOnNull(self.depth(b.block)),
             Instr::BrOnNonNull(b) => I::BrOnNonNull(self.depth(b.block)),
             Instr::RefTest(r) => {
-                let ty = heap_type(self.indices, r.heap_type);
+                let ty = heap_type(&mut self.types, r.heap_type);
                 if r.nullable {
                     I::RefTestNullable(ty)
                 } else {
@@ -640,7 +697,7 @@ impl<'a> Encoder<'a, '_> {
                 }
             }
             Instr::RefCast(r) => {
-                let ty = heap_type(self.indices, r.heap_type);
+                let ty = heap_type(&mut self.types, r.heap_type);
                 if r.nullable {
                     I::RefCastNullable(ty)
                 } else {
@@ -651,22 +708,22 @@ impl<'a> Encoder<'a, '_> {
                 relative_depth: self.depth(b.block),
                 from_ref_type: wasm_encoder::RefType {
                     nullable: b.from_nullable,
-                    heap_type: heap_type(self.indices, b.from_heap_type),
+                    heap_type: heap_type(&mut self.types, b.from_heap_type),
                 },
                 to_ref_type: wasm_encoder::RefType {
                     nullable: b.to_nullable,
-                    heap_type: heap_type(self.indices, b.to_heap_type),
+                    heap_type: heap_type(&mut self.types, b.to_heap_type),
                 },
             },
             Instr::BrOnCastFail(b) => I::BrOnCastFail {
                 relative_depth: self.depth(b.block),
                 from_ref_type: wasm_encoder::RefType {
                     nullable: b.from_nullable,
-                    heap_type: heap_type(self.indices, b.from_heap_type),
+                    heap_type: heap_type(&mut self.types, b.from_heap_type),
                 },
                 to_ref_type: wasm_encoder::RefType {
                     nullable: b.to_nullable,
-                    heap_type: heap_type(self.indices, b.to_heap_type),
+                    heap_type: heap_type(&mut self.types, b.to_heap_type),
                 },
             },
             Instr::AnyConvertExtern(_) => I::AnyConvertExtern,
@@ -676,59 +733,59 @@ impl<'a> Encoder<'a, '_> {
             Instr::I31GetU(_) => I::I31GetU,
 
             // GC structs and arrays.
-            Instr::StructNew(s) => I::StructNew(self.indices.ty(s.ty)),
-            Instr::StructNewDefault(s) => I::StructNewDefault(self.indices.ty(s.ty)),
+            Instr::StructNew(s) => I::StructNew(self.types.ty(s.ty)),
+            Instr::StructNewDefault(s) => I::StructNewDefault(self.types.ty(s.ty)),
             Instr::StructGet(s) => I::StructGet {
-                struct_type_index: self.indices.ty(s.ty),
+                struct_type_index: self.types.ty(s.ty),
                 field_index: s.field,
             },
             Instr::StructGetS(s) => I::StructGetS {
-                struct_type_index: self.indices.ty(s.ty),
+                struct_type_index: self.types.ty(s.ty),
                 field_index: s.field,
             },
             Instr::StructGetU(s) => I::StructGetU {
-                struct_type_index: self.indices.ty(s.ty),
+                struct_type_index: self.types.ty(s.ty),
                 field_index: s.field,
             },
             Instr::StructSet(s) => I::StructSet {
-                struct_type_index: self.indices.ty(s.ty),
+                struct_type_index: self.types.ty(s.ty),
                 field_index: s.field,
             },
-            Instr::ArrayNew(a) => I::ArrayNew(self.indices.ty(a.ty)),
-            Instr::ArrayNewDefault(a) => I::ArrayNewDefault(self.indices.ty(a.ty)),
+            Instr::ArrayNew(a) => I::ArrayNew(self.types.ty(a.ty)),
+            Instr::ArrayNewDefault(a) => I::ArrayNewDefault(self.types.ty(a.ty)),
             Instr::ArrayNewFixed(a) => I::ArrayNewFixed {
-                array_type_index: self.indices.ty(a.ty),
+                array_type_index: self.types.ty(a.ty),
                 array_size: a.len,
             },
             Instr::ArrayNewData(a) => I::ArrayNewData {
-                array_type_index: self.indices.ty(a.ty),
-                array_data_index: self.indices.data(a.data),
+                array_type_index: self.types.ty(a.ty),
+                array_data_index: self.types.indices.data(a.data),
             },
             Instr::ArrayNewElem(a) => I::ArrayNewElem {
-                array_type_index: self.indices.ty(a.ty),
-                array_elem_index: self.indices.elem(a.elem),
+                array_type_index: self.types.ty(a.ty),
+                array_elem_index: self.types.indices.elem(a.elem),
             },
-            Instr::ArrayGet(a) => I::ArrayGet(self.indices.ty(a.ty)),
-            Instr::ArrayGetS(a) => I::ArrayGetS(self.indices.ty(a.ty)),
-            Instr::ArrayGetU(a) => I::ArrayGetU(self.indices.ty(a.ty)),
-            Instr::ArraySet(a) => I::ArraySet(self.indices.ty(a.ty)),
+            Instr::ArrayGet(a) => I::ArrayGet(self.types.ty(a.ty)),
+            Instr::ArrayGetS(a) => I::ArrayGetS(self.types.ty(a.ty)),
+            Instr::ArrayGetU(a) => I::ArrayGetU(self.types.ty(a.ty)),
+            Instr::ArraySet(a) => I::ArraySet(self.types.ty(a.ty)),
             Instr::ArrayLen(_) => I::ArrayLen,
-            Instr::ArrayFill(a) => I::ArrayFill(self.indices.ty(a.ty)),
+            Instr::ArrayFill(a) => I::ArrayFill(self.types.ty(a.ty)),
             Instr::ArrayCopy(a) => I::ArrayCopy {
-                array_type_index_dst: self.indices.ty(a.dst_ty),
-                array_type_index_src: self.indices.ty(a.src_ty),
+                array_type_index_dst: self.types.ty(a.dst_ty),
+                array_type_index_src: self.types.ty(a.src_ty),
             },
             Instr::ArrayInitData(a) => I::ArrayInitData {
-                array_type_index: self.indices.ty(a.ty),
-                array_data_index: self.indices.data(a.data),
+                array_type_index: self.types.ty(a.ty),
+                array_data_index: self.types.indices.data(a.data),
             },
             Instr::ArrayInitElem(a) => I::ArrayInitElem {
-                array_type_index: self.indices.ty(a.ty),
-                array_elem_index: self.indices.elem(a.elem),
+                array_type_index: self.types.ty(a.ty),
+                array_elem_index: self.types.indices.elem(a.elem),
             },
 
             // Exceptions.
-            Instr::Throw(t) => I::Throw(self.indices.tag(t.tag)),
+            Instr::Throw(t) => I::Throw(self.types.indices.tag(t.tag)),
             Instr::ThrowRef(_) => I::ThrowRef,
             Instr::Rethrow(r) => I::Rethrow(r.relative_depth),
         }

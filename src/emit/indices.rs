@@ -123,6 +123,11 @@ impl Indices {
         self.original_type_count = types.len() as u32;
     }
 
+    /// Note that code being encoded asked for the ambiguous type ids `used`.
+    pub fn note_ambiguous_used(&mut self, used: &[TypeId]) {
+        self.ambiguous_used.extend_from_slice(used);
+    }
+
     /// Ambiguous type ids asked for by [`Indices::ty`] since the last call, drained.
     pub fn take_ambiguous_used(&mut self) -> Vec<TypeId> {
         std::mem::take(&mut self.ambiguous_used)
@@ -222,6 +227,58 @@ impl Indices {
     /// Number of types in the input's type section.
     pub fn original_type_count(&self) -> u32 {
         self.original_type_count
+    }
+}
+
+/// Output type indices for code being encoded.
+pub trait TypeIndices {
+    /// The output index of type `id`.
+    fn ty(&mut self, id: TypeId) -> u32;
+}
+
+impl TypeIndices for Indices {
+    fn ty(&mut self, id: TypeId) -> u32 {
+        Indices::ty(self, id)
+    }
+}
+
+/// Type indices for code encoded while other code is (on other threads): it cannot append
+/// types, so it notes the ones the output lacks (their index is a placeholder, 0) and the
+/// ambiguous ones it uses, for the caller to deal with afterwards.
+pub struct SharedTypes<'a> {
+    pub indices: &'a Indices,
+    /// Types without an output index, in order of first use.
+    pub missing: Vec<TypeId>,
+    /// Ambiguous types used (see [`Indices::take_ambiguous_used`]).
+    pub ambiguous: Vec<TypeId>,
+}
+
+impl<'a> SharedTypes<'a> {
+    pub fn new(indices: &'a Indices) -> SharedTypes<'a> {
+        SharedTypes {
+            indices,
+            missing: Vec::new(),
+            ambiguous: Vec::new(),
+        }
+    }
+}
+
+impl TypeIndices for SharedTypes<'_> {
+    fn ty(&mut self, id: TypeId) -> u32 {
+        match self.indices.types.get(&id) {
+            Some(&index) => {
+                if self.indices.ambiguous.contains(&id) {
+                    self.ambiguous.push(id);
+                }
+                index
+            }
+            None => {
+                if !self.missing.contains(&id) {
+                    self.missing.push(id);
+                }
+                0
+            }
+        }
     }
 }
 

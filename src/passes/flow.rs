@@ -106,14 +106,12 @@ use crate::ir::{
     self, binop, global_get, i32_const, if_else, local_get as get, local_set as set, new_seq,
     new_seq_typed,
 };
-use crate::ir::{IdMap, IdSet};
+use crate::ir::{IdMap, IdSet, SharedLocals};
 use walrus::ir::{
     BinaryOp, Block, Call, CallIndirect, CallRef, Const, Instr, InstrLocId, InstrSeqId,
     InstrSeqType, LegacyCatch, Loop, Return, Select, UnaryOp, Value,
 };
-use walrus::{
-    FunctionId, GlobalId, LocalFunction, LocalId, ModuleLocals, ModuleTypes, RefType, ValType,
-};
+use walrus::{FunctionId, GlobalId, LocalFunction, LocalId, ModuleTypes, RefType, ValType};
 
 /// What the flow pass needs to know about the module.
 pub struct FlowContext<'a> {
@@ -294,19 +292,21 @@ pub fn plan(func: &mut LocalFunction, cx: &FlowContext) -> Result<Plan> {
 /// the innermost block just before each pausing element, by input offset.
 pub fn run(
     func: &mut LocalFunction,
-    func_ty: walrus::TypeId,
-    locals: &mut ModuleLocals,
-    types: &mut ModuleTypes,
+    body_ty: InstrSeqType,
+    locals: &SharedLocals,
+    types: &ModuleTypes,
     cx: &FlowContext,
     plan: Plan,
     stacks: &IdMap<u32, Vec<ValType>>,
 ) -> Result<FlowResult> {
-    let results = types.results(func_ty).to_vec();
-    let body_ty = InstrSeqType::new(types, &[], &results);
-    let resume = new_local(locals, ValType::I32, "resume");
-    let unwind_index = new_local(locals, ValType::I32, "unwind_index");
+    let results = match body_ty {
+        InstrSeqType::Simple(ty) => ty.into_iter().collect(),
+        InstrSeqType::MultiValue(id) => types.results(id).to_vec(),
+    };
+    let resume = locals.add(ValType::I32, "resume");
+    let unwind_index = locals.add(ValType::I32, "unwind_index");
     // For the frame pass, which runs without access to the module's locals.
-    let frame = new_local(locals, cx.pointer, "frame");
+    let frame = locals.add(cx.pointer, "frame");
 
     // The original body moves into `$body`, nested in `$unwind`, so every pause point can
     // branch to the epilogue. Branches that left the function body now leave `$body`, right
@@ -388,10 +388,10 @@ pub fn run(
     })
 }
 
-struct Flow<'a, 'b> {
+struct Flow<'a, 'b, 'l> {
     cx: &'a FlowContext<'b>,
-    locals: &'a mut ModuleLocals,
-    types: &'a mut ModuleTypes,
+    locals: &'a SharedLocals<'l>,
+    types: &'a ModuleTypes,
     stacks: &'a IdMap<u32, Vec<ValType>>,
     site_counts: IdMap<InstrSeqId, u32>,
     raw_depths: bool,
@@ -473,7 +473,7 @@ fn is_pure_push(instr: &Instr) -> bool {
     matches!(instr, Instr::Const(_) | Instr::LocalGet(_))
 }
 
-impl Flow<'_, '_> {
+impl Flow<'_, '_, '_> {
     fn sites_in(&self, instr: &Instr, pause_call: bool) -> u32 {
         u32::from(pause_call)
             + ir::child_seqs(instr)
@@ -503,7 +503,7 @@ impl Flow<'_, '_> {
             .iter()
             .zip(&param_tys)
             .map(|(&p, &ty)| {
-                if self.locals.get(p).ty() == temp_type(ty) {
+                if self.locals.ty(p) == temp_type(ty) {
                     p
                 } else {
                     self.temps(&[ty])[0]
@@ -873,9 +873,10 @@ impl Flow<'_, '_> {
             // subtyping the values inside may have a subtype, and the parent stores the
             // block's results back into these locals).
             let all_temps = current.len() == result_tys.len()
-                && current.iter().zip(&result_tys).all(|(local, &ty)| {
-                    local.is_some_and(|l| self.locals.get(l).ty() == temp_type(ty))
-                });
+                && current
+                    .iter()
+                    .zip(&result_tys)
+                    .all(|(local, &ty)| local.is_some_and(|l| self.locals.ty(l) == temp_type(ty)));
             match target {
                 Some(t) if current.iter().copied().eq(t.iter().map(|&l| Some(l))) => t.to_vec(),
                 None if all_temps => current.into_iter().flatten().collect(),
@@ -925,7 +926,7 @@ impl Flow<'_, '_> {
         let rewind_to = match self.rewind_to {
             Some(l) => l,
             None => {
-                let l = new_local(self.locals, ValType::I32, "rewind_to");
+                let l = self.locals.add(ValType::I32, "rewind_to");
                 self.rewind_to = Some(l);
                 l
             }
@@ -1195,11 +1196,11 @@ impl Flow<'_, '_> {
                             nullable: true,
                             ..r
                         });
-                        let id = new_local(self.locals, nullable, &name);
+                        let id = self.locals.add(nullable, &name);
                         self.nullable_temps.insert(id);
                         id
                     }
-                    _ => new_local(self.locals, ty, &name),
+                    _ => self.locals.add(ty, &name),
                 }
             })
             .collect()
@@ -1290,10 +1291,12 @@ fn untail_pausing_calls(instrs: &mut Vec<(Instr, InstrLocId)>, cx: &FlowContext)
     }
 }
 
-fn new_local(locals: &mut ModuleLocals, ty: ValType, name: &str) -> LocalId {
-    let id = locals.add(ty);
-    locals.get_mut(id).name = Some(name.to_string());
-    id
+/// The type of the body of a function of type `func_ty` once it moves into a block (its
+/// results; a multi-value block type may need adding to the module, so this runs before
+/// functions are instrumented in parallel).
+pub fn body_type(types: &mut ModuleTypes, func_ty: walrus::TypeId) -> InstrSeqType {
+    let results = types.results(func_ty).to_vec();
+    InstrSeqType::new(types, &[], &results)
 }
 
 /// A constant zero (or null) of `ty`, returned from a function that unwinds.
