@@ -233,7 +233,7 @@ fn instrument(analyzed: Analyzed<'_>, options: &Options, stack: usize) -> Result
             .map(|p| {
                 options.split().then(|| {
                     let name = &graph.funcs[p.index].name;
-                    let rewind = add_copy(&mut module, p.id, &format!("{name}$rewind"));
+                    let rewind = add_copy(&mut module, p.id, &rewind_name(name));
                     changes.append(&mut indices, &[rewind], &[], &[]);
                     changes.copy_of.insert(rewind, p.id);
                     rewind
@@ -253,6 +253,7 @@ fn instrument(analyzed: Analyzed<'_>, options: &Options, stack: usize) -> Result
             if let Some(frame) = &mut frames[p.index] {
                 (frame.saved_locals, frame.bytes) = (p.saved.len() as u32, done.bytes);
                 frame.epilogues = p.groups.groups.len() as u32;
+                frame.rewind_copy = options.split().then(|| rewind_name(name));
             }
             let body = match done.bodies {
                 Bodies::One(body) => body.finish(&module, &p.func, &mut indices, order),
@@ -540,6 +541,11 @@ fn finish(
             body,
         },
     })
+}
+
+/// The name of the copy of function `name` for rewinding (`-O3`).
+fn rewind_name(name: &str) -> String {
+    format!("{name}$rewind")
 }
 
 /// How the encoder numbers the locals of the functions asyncify changes.

@@ -231,6 +231,9 @@ impl Analysis {
                     String::new()
                 }
             );
+            if let Some(copy) = &frame.rewind_copy {
+                let _ = writeln!(out, "  rewinds run its copy `{copy}` (-O3)");
+            }
             let _ = writeln!(out, "  pause points: {}", frame.pause_points.len());
             for point in &frame.pause_points {
                 let _ = writeln!(
@@ -601,6 +604,10 @@ impl Analysis {
             ("saved_locals", Json::num(frame.saved_locals as usize)),
             ("frame_bytes", Json::num(frame.bytes as usize)),
             ("epilogues", Json::num(frame.epilogues as usize)),
+            (
+                "rewind_copy",
+                frame.rewind_copy.as_deref().map_or(Json::Null, Json::str),
+            ),
             ("stack_bound", self.bound_json(f)),
         ])
     }

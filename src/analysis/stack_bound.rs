@@ -62,6 +62,8 @@ pub struct Frame {
     pub bytes: u32,
     /// How many unwind epilogues save them (see [`crate::analysis::save_groups`]).
     pub epilogues: u32,
+    /// The name of its copy for rewinding, if it was split (`-O3`).
+    pub rewind_copy: Option<String>,
 }
 
 /// What each pause point of a function just through the flow pass calls (read before

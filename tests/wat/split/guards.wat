@@ -4,6 +4,9 @@
 ;; condition (`c | resume` is `c`), a spill next to its reload becomes a `local.tee`, and the
 ;; prologue hands a rewind over to `$f$rewind` with the parameters.
 ;; RUN: % --imports env.sleep -O3 -t --verbose
+;; The report names the copy, and so does --explain.
+;; RUN: % --imports env.sleep -O3 --report - -o %t
+;; RUN: % --imports env.sleep -O3 --explain f -o %t
 (module
   (import "env" "sleep" (func $sleep (param i32) (result i32)))
   (import "env" "log" (func $log (param i32)))
