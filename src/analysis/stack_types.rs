@@ -23,6 +23,13 @@ pub struct Body<'a> {
     shift: isize,
 }
 
+impl Body<'_> {
+    /// Size of the body in bytes.
+    pub fn size(&self) -> usize {
+        self.body.range().len()
+    }
+}
+
 /// Module-level validation state plus the bodies of the functions we may ask about.
 pub struct StackTypeOracle<'a> {
     bodies: IdMap<u32, (FuncToValidate<ValidatorResources>, FunctionBody<'a>)>,
