@@ -345,7 +345,7 @@ fn instrument(analyzed: Analyzed<'_>, options: &Options, stack: usize) -> Result
 const BATCH: usize = 64;
 
 /// Bytes of input code to instrument between two calls of [`release_freed_memory`].
-const TRIM_EVERY: usize = 256 << 10;
+const TRIM_EVERY: usize = 64 << 10;
 
 /// Give the memory freed since the last call back to the operating system.
 ///
