@@ -265,8 +265,9 @@ fn instrument(analyzed: Analyzed<'_>, options: &Options, stack: usize) -> Result
                     rewind_body,
                     body,
                 } => {
-                    // Types the rewind copy lacked were added by functions before it, or it
-                    // would have been left pending.
+                    // The rewind copy lacked no types (it would have been left pending), so
+                    // this never encodes `p.func`, now the normal copy, in its place.
+                    debug_assert!(rewind_body.missing.is_empty());
                     let rewind_body = rewind_body.finish(&module, &p.func, &mut indices, order);
                     encoded.insert(rewind, checked(&module, rewind_body, &mut indices, name)?);
                     body.finish(&module, &p.func, &mut indices, order)
