@@ -184,10 +184,7 @@ fn instrument(analyzed: Analyzed<'_>, options: &Options, stack: usize) -> Result
         let mut taken = Vec::with_capacity(batch.len());
         for &index in batch {
             let facts = &graph.funcs[index];
-            let context = || format!("failed to instrument function `{}`", facts.name);
-            let input = oracle
-                .take(index as u32)
-                .map_err(|e| e.context(context()))?;
+            let input = oracle.take(index as u32).map_err(failed_in(&facts.name))?;
             taken_bytes += input.size();
             let body_ty = flow::body_type(&mut module.types, module.funcs.get(facts.id).ty());
             let func = take_body(&mut module, facts.id);
@@ -223,7 +220,7 @@ fn instrument(analyzed: Analyzed<'_>, options: &Options, stack: usize) -> Result
         });
         for (p, result) in prepared.iter().zip(results) {
             let name = &graph.funcs[p.index].name;
-            result.map_err(|e| e.context(format!("failed to instrument function `{name}`")))?;
+            result.map_err(failed_in(name))?;
             // ... then the side stacks for saved references (they add to the module) ...
             for ty in frame::ref_types(&module.locals, &p.saved) {
                 let added = refs.ensure(&mut module, ty);
@@ -251,8 +248,7 @@ fn instrument(analyzed: Analyzed<'_>, options: &Options, stack: usize) -> Result
         });
         for (mut p, result) in prepared.into_iter().zip(results) {
             let name = &graph.funcs[p.index].name;
-            let context = |e: Error| e.context(format!("failed to instrument function `{name}`"));
-            let done = result.map_err(context)?;
+            let done = result.map_err(failed_in(name))?;
             if let Some(frame) = &mut frames[p.index] {
                 (frame.saved_locals, frame.bytes) = (p.saved.len() as u32, done.bytes);
                 frame.epilogues = p.groups.groups.len() as u32;
@@ -438,7 +434,7 @@ fn prepare<'w>(
             let stacks = cx.oracle.frame_stacks(input, &plan.offsets)?;
             flow::run(&mut func, body_ty, locals, types, &flow_cx, plan, &stacks)
         })
-        .map_err(|e| e.context(format!("failed to instrument function `{}`", facts.name)))?;
+        .map_err(failed_in(&facts.name))?;
     Ok(Prepared {
         id: facts.id,
         index,
@@ -580,6 +576,11 @@ fn finish(
 /// The name of the copy of function `name` for rewinding (`-O3`).
 fn rewind_name(name: &str) -> String {
     format!("{name}$rewind")
+}
+
+/// Adds to an error which function it arose in.
+fn failed_in(name: &str) -> impl FnOnce(Error) -> Error + '_ {
+    move |e| e.context(format!("failed to instrument function `{name}`"))
 }
 
 /// How the encoder numbers the locals of the functions asyncify changes.
