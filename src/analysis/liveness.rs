@@ -74,9 +74,9 @@ impl Interference {
         self.live_in.contains(i)
     }
 
-    /// Add every interference of `i` to `into`.
-    pub fn row(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
-        self.rows[i].iter()
+    /// The locals interfering with local `i`.
+    pub fn row(&self, i: usize) -> &BitSet {
+        &self.rows[i]
     }
 }
 

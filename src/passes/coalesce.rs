@@ -23,6 +23,7 @@
 //! That is enough for rewinding too: the only writes on the rewind path store a local back
 //! from the same local, so they stay no-ops whatever shares that local.
 
+use crate::analysis::bitset::BitSet;
 use crate::analysis::liveness::Interference;
 use crate::ir::IdMap;
 use walrus::ir::Instr;
@@ -47,20 +48,19 @@ pub fn run(
         rep: LocalId,
         ty: walrus::ValType,
         /// Everything interfering with some member.
-        conflicts: Vec<u64>,
+        conflicts: BitSet,
         /// Holds a parameter (so a local relying on its zero initial value cannot join).
         param: bool,
         /// No other local may join.
         closed: bool,
     }
-    let words = n.div_ceil(64);
     let mut classes: Vec<Class> = Vec::new();
+    // The open classes of each type, oldest first: a local joins the first that fits.
+    let mut open: Vec<(walrus::ValType, Vec<usize>)> = Vec::new();
     let mut class_of: Vec<Option<usize>> = vec![None; n];
     let add_member =
         |classes: &mut Vec<Class>, class_of: &mut Vec<Option<usize>>, class: usize, i: usize| {
-            for other in graph.row(i) {
-                classes[class].conflicts[other / 64] |= 1 << (other % 64);
-            }
+            classes[class].conflicts.union_with(graph.row(i));
             class_of[i] = Some(class);
         };
 
@@ -86,11 +86,14 @@ pub fn run(
         classes.push(Class {
             rep: local,
             ty: locals.get(local).ty(),
-            conflicts: vec![0; words],
+            conflicts: BitSet::new(n),
             param,
             closed: !param,
         });
         let class = classes.len() - 1;
+        if param {
+            open_class(&mut open, classes[class].ty, class);
+        }
         add_member(&mut classes, &mut class_of, class, i);
     }
 
@@ -103,7 +106,7 @@ pub fn run(
         let fits = |c: &Class| {
             !c.closed
                 && c.ty == ty
-                && c.conflicts[i / 64] & (1 << (i % 64)) == 0
+                && !c.conflicts.contains(i)
                 && !(c.param && graph.live_on_entry(i))
         };
         // Prefer the class of a copy partner: the copy then disappears.
@@ -111,16 +114,21 @@ pub fn run(
             .iter()
             .filter_map(|&p| class_of[p])
             .find(|&c| fits(&classes[c]));
-        let class = match preferred.or_else(|| classes.iter().position(fits)) {
+        let first_fit = || {
+            let same_type = open.iter().find(|(t, _)| *t == ty)?;
+            same_type.1.iter().copied().find(|&c| fits(&classes[c]))
+        };
+        let class = match preferred.or_else(first_fit) {
             Some(c) => c,
             None => {
                 classes.push(Class {
                     rep: local,
                     ty,
-                    conflicts: vec![0; words],
+                    conflicts: BitSet::new(n),
                     param: false,
                     closed: false,
                 });
+                open_class(&mut open, ty, classes.len() - 1);
                 classes.len() - 1
             }
         };
@@ -140,6 +148,14 @@ pub fn run(
     replace
 }
 
+/// Note that `class`, of type `ty`, takes new members.
+fn open_class(open: &mut Vec<(walrus::ValType, Vec<usize>)>, ty: walrus::ValType, class: usize) {
+    match open.iter_mut().find(|(t, _)| *t == ty) {
+        Some((_, classes)) => classes.push(class),
+        None => open.push((ty, vec![class])),
+    }
+}
+
 /// Rename locals, then drop copies that became `local.get $x; local.set $x`.
 fn rewrite(func: &mut LocalFunction, replace: &IdMap<LocalId, LocalId>) {
     let map = |l: &mut LocalId| {
@@ -157,18 +173,21 @@ fn rewrite(func: &mut LocalFunction, replace: &IdMap<LocalId, LocalId>) {
                 _ => {}
             }
         }
-        let mut out = Vec::with_capacity(instrs.len());
-        for (instr, loc) in instrs.drain(..) {
-            let same =
-                |prev: &Instr, l: LocalId| matches!(prev, Instr::LocalGet(g) if g.local == l);
-            match (&instr, out.last()) {
-                (Instr::LocalSet(s), Some((prev, _))) if same(prev, s.local) => {
-                    out.pop();
+        // Compact in place: `kept` instructions stay, the last kept one is `kept - 1`.
+        let mut kept = 0;
+        for next in 0..instrs.len() {
+            let same = |l: LocalId| {
+                kept > 0 && matches!(&instrs[kept - 1].0, Instr::LocalGet(g) if g.local == l)
+            };
+            match &instrs[next].0 {
+                Instr::LocalSet(s) if same(s.local) => kept -= 1,
+                Instr::LocalTee(t) if same(t.local) => {}
+                _ => {
+                    instrs.swap(kept, next);
+                    kept += 1;
                 }
-                (Instr::LocalTee(t), Some((prev, _))) if same(prev, t.local) => {}
-                _ => out.push((instr, loc)),
             }
         }
-        *instrs = out;
+        instrs.truncate(kept);
     }
 }
