@@ -104,10 +104,11 @@ pub fn run(
         let local = graph.locals[i];
         let ty = locals.get(local).ty();
         let fits = |c: &Class| {
-            !c.closed
-                && c.ty == ty
-                && !c.conflicts.contains(i)
-                && !(c.param && graph.live_on_entry(i))
+            let blocked = c.closed
+                || c.ty != ty
+                || c.conflicts.contains(i)
+                || (c.param && graph.live_on_entry(i));
+            !blocked
         };
         // Prefer the class of a copy partner: the copy then disappears.
         let preferred = partners[i]
