@@ -11,6 +11,7 @@ pub mod options;
 pub mod passes;
 pub mod pipeline;
 pub mod report;
+mod workers;
 
 pub use error::{Error, ErrorKind, Result};
 pub use options::{Epilogues, Options};

@@ -28,6 +28,7 @@ use crate::ir::{self, IdMap, IdSet};
 use crate::options::{Epilogues, Options};
 use crate::passes::{asserts, cleanup, coalesce, flow, frame, ref_stack, runtime_api, split};
 use crate::report::Analysis;
+use crate::workers;
 use crate::{Diagnostic, Level, Output};
 use walrus::{FunctionId, FunctionKind, LocalFunction, Module};
 
@@ -178,113 +179,122 @@ fn instrument(analyzed: Analyzed<'_>, options: &Options, stack: usize) -> Result
         .any(|l| matches!(l.ty(), walrus::ValType::Ref(r) if !r.nullable));
     // Input code instrumented since memory was last given back (see `release_freed_memory`).
     let mut taken_bytes = 0;
-    for batch in to_instrument.chunks(BATCH) {
-        // Each function's body comes out of the module (and of the oracle), and a multi-value
-        // result type is added for the block its body moves into...
-        let mut taken = Vec::with_capacity(batch.len());
-        for &index in batch {
-            let facts = &graph.funcs[index];
-            let input = oracle.take(index as u32).map_err(failed_in(&facts.name))?;
-            taken_bytes += input.size();
-            let body_ty = flow::body_type(&mut module.types, module.funcs.get(facts.id).ty());
-            let func = take_body(&mut module, facts.id);
-            taken.push((index, func, body_ty, input));
-        }
-        // ... then the flow pass runs on them in parallel, adding locals to the module as it
-        // goes...
-        let locals = ir::SharedLocals::new(&mut module.locals);
-        let results = parallel_map(taken, stack, |(index, func, body_ty, input)| {
-            let cx = Context {
-                graph: &graph,
-                decision: &decision,
-                oracle: &oracle,
-                func_types: &func_types,
-                runtime: &runtime,
-                asserts: options.asserts,
-                non_nullable,
-            };
-            prepare(&cx, index, func, body_ty, input, &locals, &module.types)
-        });
-        let mut prepared = Vec::with_capacity(batch.len());
-        for result in results {
-            let p = result?;
-            frames[p.index] = Some(stack_bound::Frame {
-                pause_points: stack_bound::pause_points(&p.func, &p.shape.pause_sites, &graph),
-                ..Default::default()
+    // A function stays on the thread its flow pass ran on (see `workers`).
+    workers::scope(thread_count(), stack, |workers| -> Result<()> {
+        for batch in to_instrument.chunks(BATCH) {
+            // Each function's body comes out of the module (and of the oracle), and a multi-value
+            // result type is added for the block its body moves into...
+            let mut taken = Vec::with_capacity(batch.len());
+            for &index in batch {
+                let facts = &graph.funcs[index];
+                let input = oracle.take(index as u32).map_err(failed_in(&facts.name))?;
+                taken_bytes += input.size();
+                let body_ty = flow::body_type(&mut module.types, module.funcs.get(facts.id).ty());
+                let func = take_body(&mut module, facts.id);
+                taken.push((index, func, body_ty, input));
+            }
+            // ... then the flow pass runs on them in parallel, adding locals to the module as it
+            // goes...
+            let locals = ir::SharedLocals::new(&mut module.locals);
+            let (results, owners) = workers.map(taken, None, |(index, func, body_ty, input)| {
+                let cx = Context {
+                    graph: &graph,
+                    decision: &decision,
+                    oracle: &oracle,
+                    func_types: &func_types,
+                    runtime: &runtime,
+                    asserts: options.asserts,
+                    non_nullable,
+                };
+                prepare(&cx, index, func, body_ty, input, &locals, &module.types)
             });
-            prepared.push(p);
-        }
-        // ... and after it, what to save (liveness, coalescing)...
-        let results = parallel_map(prepared.iter_mut().collect(), stack, |p| {
-            choose_saved(p, &module.locals, options)
-        });
-        for (p, result) in prepared.iter().zip(results) {
-            let name = &graph.funcs[p.index].name;
-            result.map_err(failed_in(name))?;
-            // ... then the side stacks for saved references (they add to the module) ...
-            for ty in frame::ref_types(&module.locals, &p.saved) {
-                let added = refs.ensure(&mut module, ty);
-                changes.append(&mut indices, &added.funcs, &added.globals, &added.tables);
+            let mut prepared = Vec::with_capacity(batch.len());
+            for result in results {
+                let p = result?;
+                frames[p.index] = Some(stack_bound::Frame {
+                    pause_points: stack_bound::pause_points(&p.func, &p.shape.pause_sites, &graph),
+                    ..Default::default()
+                });
+                prepared.push(p);
             }
-        }
-        // ... then (with `-O3`) the copies for rewinding are added...
-        let rewinds: Vec<Option<FunctionId>> = prepared
-            .iter()
-            .map(|p| {
-                options.split().then(|| {
-                    let name = &graph.funcs[p.index].name;
-                    let rewind = add_copy(&mut module, p.id, &rewind_name(name));
-                    changes.append(&mut indices, &[rewind], &[], &[]);
-                    changes.copy_of.insert(rewind, p.id);
-                    rewind
+            // (The input's buffers the flow pass replaced are freed here, on this side of the
+            // allocator; see `FlowResult::retired`.)
+            for p in &mut prepared {
+                drop(std::mem::take(&mut p.shape.retired));
+            }
+            // ... and after it, what to save (liveness, coalescing)...
+            let (results, _) = workers.map(prepared.iter_mut().collect(), Some(&owners), |p| {
+                choose_saved(p, &module.locals, options)
+            });
+            for (p, result) in prepared.iter().zip(results) {
+                let name = &graph.funcs[p.index].name;
+                result.map_err(failed_in(name))?;
+                // ... then the side stacks for saved references (they add to the module) ...
+                for ty in frame::ref_types(&module.locals, &p.saved) {
+                    let added = refs.ensure(&mut module, ty);
+                    changes.append(&mut indices, &added.funcs, &added.globals, &added.tables);
+                }
+            }
+            // ... then (with `-O3`) the copies for rewinding are added...
+            let rewinds: Vec<Option<FunctionId>> = prepared
+                .iter()
+                .map(|p| {
+                    options.split().then(|| {
+                        let name = &graph.funcs[p.index].name;
+                        let rewind = add_copy(&mut module, p.id, &rewind_name(name));
+                        changes.append(&mut indices, &[rewind], &[], &[]);
+                        changes.copy_of.insert(rewind, p.id);
+                        rewind
+                    })
                 })
-            })
-            .collect();
-        // ... then the frames, and the functions are encoded.
-        let order = changes.local_order;
-        let work: Vec<_> = prepared.iter_mut().zip(rewinds).collect();
-        let results = parallel_map(work, stack, |(p, rewind)| {
-            finish(p, rewind, &module, &runtime, &refs, &indices, options)
-        });
-        for (mut p, result) in prepared.into_iter().zip(results) {
-            let name = &graph.funcs[p.index].name;
-            let done = result.map_err(failed_in(name))?;
-            if let Some(frame) = &mut frames[p.index] {
-                (frame.saved_locals, frame.bytes) = (p.saved.len() as u32, done.bytes);
-                frame.epilogues = p.groups.groups.len() as u32;
-                frame.rewind_copy = options.split().then(|| rewind_name(name));
+                .collect();
+            // ... then the frames, and the functions are encoded.
+            let order = changes.local_order;
+            let work: Vec<_> = prepared.iter_mut().zip(rewinds).collect();
+            let (results, _) = workers.map(work, Some(&owners), |(p, rewind)| {
+                finish(p, rewind, &module, &runtime, &refs, &indices, options)
+            });
+            for (mut p, result) in prepared.into_iter().zip(results) {
+                let name = &graph.funcs[p.index].name;
+                let done = result.map_err(failed_in(name))?;
+                if let Some(frame) = &mut frames[p.index] {
+                    (frame.saved_locals, frame.bytes) = (p.saved.len() as u32, done.bytes);
+                    frame.epilogues = p.groups.groups.len() as u32;
+                    frame.rewind_copy = options.split().then(|| rewind_name(name));
+                }
+                let body = match done.bodies {
+                    Bodies::One(body) => body.finish(&module, &p.func, &mut indices, order),
+                    Bodies::Split {
+                        rewind,
+                        rewind_body,
+                        body,
+                    } => {
+                        // The rewind copy lacked no types (it would have been left pending), so
+                        // this never encodes `p.func`, now the normal copy, in its place.
+                        debug_assert!(rewind_body.missing.is_empty());
+                        let rewind_body = rewind_body.finish(&module, &p.func, &mut indices, order);
+                        encoded.insert(rewind, checked(&module, rewind_body, &mut indices, name)?);
+                        body.finish(&module, &p.func, &mut indices, order)
+                    }
+                    Bodies::Pending { rewind, prologue } => {
+                        // Add the types in the order one thread would have: the rewind copy's,
+                        // then the normal copy's.
+                        let rewind_body = encode_function(&module, &p.func, &mut indices, order);
+                        encoded.insert(rewind, checked(&module, rewind_body, &mut indices, name)?);
+                        let state = runtime.place.state;
+                        split::normal_copy(&mut p.func, prologue, state, p.shape.resume, rewind);
+                        encode_function(&module, &p.func, &mut indices, order)
+                    }
+                };
+                encoded.insert(p.id, checked(&module, body, &mut indices, name)?);
             }
-            let body = match done.bodies {
-                Bodies::One(body) => body.finish(&module, &p.func, &mut indices, order),
-                Bodies::Split {
-                    rewind,
-                    rewind_body,
-                    body,
-                } => {
-                    // The rewind copy lacked no types (it would have been left pending), so
-                    // this never encodes `p.func`, now the normal copy, in its place.
-                    debug_assert!(rewind_body.missing.is_empty());
-                    let rewind_body = rewind_body.finish(&module, &p.func, &mut indices, order);
-                    encoded.insert(rewind, checked(&module, rewind_body, &mut indices, name)?);
-                    body.finish(&module, &p.func, &mut indices, order)
-                }
-                Bodies::Pending { rewind, prologue } => {
-                    // Add the types in the order one thread would have: the rewind copy's,
-                    // then the normal copy's.
-                    let rewind_body = encode_function(&module, &p.func, &mut indices, order);
-                    encoded.insert(rewind, checked(&module, rewind_body, &mut indices, name)?);
-                    let state = runtime.place.state;
-                    split::normal_copy(&mut p.func, prologue, state, p.shape.resume, rewind);
-                    encode_function(&module, &p.func, &mut indices, order)
-                }
-            };
-            encoded.insert(p.id, checked(&module, body, &mut indices, name)?);
+            if taken_bytes >= TRIM_EVERY {
+                taken_bytes = 0;
+                release_freed_memory();
+            }
         }
-        if taken_bytes >= TRIM_EVERY {
-            taken_bytes = 0;
-            release_freed_memory();
-        }
-    }
+        Ok(())
+    })?;
     if options.asserts {
         // Every other defined function checks that no pause passes through it, except the
         // in-module runtime, which changes the state on purpose.
@@ -665,57 +675,13 @@ fn on_stack<R: Send>(stack: usize, f: impl FnOnce() -> Result<R> + Send) -> Resu
     })
 }
 
-/// `f` over every item, on as many threads as the machine has (or `ASYNCIFY_THREADS`, like
-/// Binaryen's `BINARYEN_CORES`) each with `stack` bytes of stack, results in item order.
-fn parallel_map<T: Send, R: Send>(
-    items: Vec<T>,
-    stack: usize,
-    f: impl Fn(T) -> R + Sync,
-) -> Vec<R> {
-    let threads = std::env::var("ASYNCIFY_THREADS")
+/// How many threads instrument functions: as many as the machine has, or
+/// `ASYNCIFY_THREADS` (like Binaryen's `BINARYEN_CORES`).
+fn thread_count() -> usize {
+    std::env::var("ASYNCIFY_THREADS")
         .ok()
         .and_then(|n| n.parse::<usize>().ok())
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    if threads <= 1 || items.len() < 2 {
-        return items.into_iter().map(f).collect();
-    }
-    // Functions vary wildly in size: hand them out one at a time rather than in chunks.
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let slots: Vec<std::sync::Mutex<(Option<T>, Option<R>)>> = items
-        .into_iter()
-        .map(|item| std::sync::Mutex::new((Some(item), None)))
-        .collect();
-    std::thread::scope(|scope| {
-        for _ in 0..threads.min(slots.len()) {
-            let worker = std::thread::Builder::new()
-                .name("asyncify".into())
-                .stack_size(stack);
-            // A thread that cannot start leaves its share to the others.
-            let _ = worker.spawn_scoped(scope, || {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(slot) = slots.get(i) else { break };
-                    let item = slot
-                        .lock()
-                        .unwrap()
-                        .0
-                        .take()
-                        .expect("each item is taken once");
-                    let result = f(item);
-                    slot.lock().unwrap().1 = Some(result);
-                }
-            });
-        }
-    });
-    // Items left by threads that could not start are done here.
-    slots
-        .into_iter()
-        .map(|slot| match slot.into_inner().unwrap() {
-            (_, Some(result)) => result,
-            (Some(item), None) => f(item),
-            (None, None) => unreachable!("an item taken is processed"),
-        })
-        .collect()
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// Saved locals in frame order: parameters first, then

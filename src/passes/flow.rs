@@ -176,6 +176,10 @@ pub struct FlowResult {
     pub frame: LocalId,
     /// Locals the instrumentation uses for itself (never saved).
     pub internal_locals: Vec<LocalId>,
+    /// The input's instruction buffers the pass replaced, emptied but not freed: they were
+    /// allocated by the thread that parsed the module, and freeing them there (between the
+    /// parallel steps) keeps the worker threads off that thread's allocator lock.
+    pub retired: Vec<Vec<(Instr, InstrLocId)>>,
 }
 
 /// Which pause points an offset-keyed stack snapshot is needed for; see
@@ -341,6 +345,7 @@ pub fn run(
         try_seqs: plan.try_seqs,
         rewind_to: None,
         element_guards: IdSet::default(),
+        retired: Vec::new(),
     };
     // Nothing comes after the body: a rewind never runs past its end.
     flow.transform_seq(func, body, &[], None, false, None)?;
@@ -382,6 +387,7 @@ pub fn run(
         pause_sites: flow.pause_sites,
         normal_only: flow.normal_only,
         element_guards: flow.element_guards,
+        retired: flow.retired,
         handlers,
         frame,
         internal_locals,
@@ -414,6 +420,8 @@ struct Flow<'a, 'b, 'l> {
     rewind_to: Option<LocalId>,
     /// Guards around whole pausing elements (always entered in normal mode).
     element_guards: IdSet<InstrSeqId>,
+    /// Instruction buffers replaced by new ones, emptied (see [`FlowResult::retired`]).
+    retired: Vec<Instrs>,
 }
 
 type Instrs = Vec<(Instr, InstrLocId)>;
@@ -511,7 +519,7 @@ impl Flow<'_, '_, '_> {
             })
             .collect();
         let params = &params[..];
-        let old = std::mem::take(&mut func.block_mut(seq).instrs);
+        let mut old = std::mem::take(&mut func.block_mut(seq).instrs);
         // sites_after[i]: pause points in old[i..].
         let mut sites_after = vec![0u32; old.len() + 1];
         for (i, (instr, _)) in old.iter().enumerate().rev() {
@@ -530,7 +538,7 @@ impl Flow<'_, '_, '_> {
         // Whether the first pausing element is still to come (see `chain`).
         let mut first_pausing = true;
 
-        for (i, (instr, loc)) in old.into_iter().enumerate() {
+        for (i, (instr, loc)) in old.drain(..).enumerate() {
             let pause_call = is_pause_call(&instr, self.cx);
             let pausing_block = ir::child_seqs(&instr).any(|s| self.site_counts.contains_key(&s));
             if !pause_call && !pausing_block {
@@ -808,7 +816,7 @@ impl Flow<'_, '_, '_> {
                         // loop, possibly thrown by a callee a rewind ended in.
                         Instr::Loop(_) if self.catch_targets.contains(&seq) => {
                             let reset = self.landing_reset();
-                            func.block_mut(seq).instrs.splice(0..0, reset);
+                            self.prepend(func, seq, reset);
                         }
                         // Legacy handlers run in normal mode only.
                         Instr::Try(t) => {
@@ -816,9 +824,8 @@ impl Flow<'_, '_, '_> {
                                 if let LegacyCatch::Catch { handler, .. }
                                 | LegacyCatch::CatchAll { handler } = catch
                                 {
-                                    func.block_mut(*handler)
-                                        .instrs
-                                        .splice(0..0, [i32_const(0), set(self.resume)]);
+                                    let reset = [i32_const(0), set(self.resume)];
+                                    self.prepend(func, *handler, reset);
                                 }
                             }
                         }
@@ -896,6 +903,7 @@ impl Flow<'_, '_, '_> {
             self.get(&mut out, f);
         }
         func.block_mut(seq).instrs = out;
+        self.retired.push(old);
         Ok(finals)
     }
 
@@ -1033,6 +1041,22 @@ impl Flow<'_, '_, '_> {
     /// That matters most in loops: every guard is a branch per iteration, and the values a
     /// skipped run would have defined become loop-carried for the engine (a phi merging the
     /// new value with the previous iteration's).
+    /// Put `front` before the instructions of `seq`, in a new buffer (the old one is
+    /// retired rather than grown; see [`FlowResult::retired`]).
+    fn prepend(
+        &mut self,
+        func: &mut LocalFunction,
+        seq: InstrSeqId,
+        front: impl IntoIterator<Item = (Instr, InstrLocId)>,
+    ) {
+        let instrs = &mut func.block_mut(seq).instrs;
+        let front = front.into_iter();
+        let mut joined = Vec::with_capacity(front.size_hint().0 + instrs.len());
+        joined.extend(front);
+        joined.append(instrs);
+        self.retired.push(std::mem::replace(instrs, joined));
+    }
+
     fn sink_run(
         &mut self,
         func: &mut LocalFunction,
@@ -1041,7 +1065,7 @@ impl Flow<'_, '_, '_> {
         run: Instrs,
     ) {
         let moved = self.nested_run(func, stack, run, 1);
-        func.block_mut(inner).instrs.splice(0..0, moved);
+        self.prepend(func, inner, moved);
     }
 
     /// Start a pause point: its body pushes what is below the call's arguments, the
