@@ -180,7 +180,7 @@ fn instrument(analyzed: Analyzed<'_>, options: &Options, stack: usize) -> Result
     // Input code instrumented since memory was last given back (see `release_freed_memory`).
     let mut taken_bytes = 0;
     // A function stays on the thread its flow pass ran on (see `workers`).
-    workers::scope(thread_count(), stack, |workers| -> Result<()> {
+    workers::scope(workers::thread_count(), stack, |workers| -> Result<()> {
         for batch in to_instrument.chunks(BATCH) {
             // Each function's body comes out of the module (and of the oracle), and a multi-value
             // result type is added for the block its body moves into...
@@ -206,7 +206,11 @@ fn instrument(analyzed: Analyzed<'_>, options: &Options, stack: usize) -> Result
                     asserts: options.asserts,
                     non_nullable,
                 };
-                prepare(&cx, index, func, body_ty, input, &locals, &module.types)
+                let mut p = prepare(&cx, index, func, body_ty, input, &locals, &module.types)?;
+                // The input's buffers the flow pass replaced are freed by the calling
+                // thread (see `FlowResult::retired`).
+                workers.discard(std::mem::take(&mut p.shape.retired));
+                Ok(p)
             });
             let mut prepared = Vec::with_capacity(batch.len());
             for result in results {
@@ -216,11 +220,6 @@ fn instrument(analyzed: Analyzed<'_>, options: &Options, stack: usize) -> Result
                     ..Default::default()
                 });
                 prepared.push(p);
-            }
-            // (The input's buffers the flow pass replaced are freed here, on this side of the
-            // allocator; see `FlowResult::retired`.)
-            for p in &mut prepared {
-                drop(std::mem::take(&mut p.shape.retired));
             }
             // ... and after it, what to save (liveness, coalescing)...
             let (results, _) = workers.map(prepared.iter_mut().collect(), Some(&owners), |p| {
@@ -673,15 +672,6 @@ fn on_stack<R: Send>(stack: usize, f: impl FnOnce() -> Result<R> + Send) -> Resu
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     })
-}
-
-/// How many threads instrument functions: as many as the machine has, or
-/// `ASYNCIFY_THREADS` (like Binaryen's `BINARYEN_CORES`).
-fn thread_count() -> usize {
-    std::env::var("ASYNCIFY_THREADS")
-        .ok()
-        .and_then(|n| n.parse::<usize>().ok())
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// Saved locals in frame order: parameters first, then

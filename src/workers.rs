@@ -16,6 +16,15 @@ use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
+/// How many threads parse and instrument functions: as many as the machine has, or
+/// `ASYNCIFY_THREADS` (like Binaryen's `BINARYEN_CORES`).
+pub fn thread_count() -> usize {
+    std::env::var("ASYNCIFY_THREADS")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
 /// An item of [`Workers::map`], then its result and the thread that made it.
 type Slot<T, R> = Mutex<(Option<T>, Option<(R, usize)>)>;
 
@@ -39,6 +48,8 @@ struct State {
     running: usize,
     /// The first panic of a job, passed on to the caller.
     panic: Option<Box<dyn Any + Send>>,
+    /// What the threads gave the calling thread to free (see [`Workers::discard`]).
+    garbage: Vec<Box<dyn Send>>,
     quit: bool,
 }
 
@@ -47,7 +58,7 @@ struct Shared {
     state: Mutex<State>,
     /// A new job (or quitting).
     started: Condvar,
-    /// The last thread finished the job.
+    /// The last thread finished the job, or there is garbage to free.
     finished: Condvar,
 }
 
@@ -157,7 +168,17 @@ impl Workers<'_> {
         state.generation += 1;
         state.running = self.threads;
         self.shared.started.notify_all();
-        while state.running > 0 {
+        loop {
+            if !state.garbage.is_empty() {
+                let garbage = std::mem::take(&mut state.garbage);
+                drop(state);
+                drop(garbage);
+                state = self.shared.lock();
+                continue;
+            }
+            if state.running == 0 {
+                break;
+            }
             state = self
                 .shared
                 .finished
@@ -169,6 +190,18 @@ impl Workers<'_> {
             drop(state);
             std::panic::resume_unwind(panic);
         }
+    }
+
+    /// Have the calling thread free `garbage` (while the threads go on), because it was
+    /// allocated there: freeing or growing memory another thread allocated waits on that
+    /// thread's allocator lock, which the workers would then contend for. Frees it at once
+    /// when there are no threads.
+    pub fn discard(&self, garbage: impl Send + 'static) {
+        if self.threads == 0 {
+            return;
+        }
+        self.shared.lock().garbage.push(Box::new(garbage));
+        self.shared.finished.notify_all();
     }
 
     /// `f` over every item, results in item order, with the thread that handled each.
@@ -241,6 +274,28 @@ mod tests {
                 assert_eq!(again, owners, "{threads} threads");
             });
         }
+    }
+
+    #[test]
+    fn garbage_is_freed_by_the_caller() {
+        struct Noted(std::sync::mpsc::Sender<std::thread::ThreadId>);
+        impl Drop for Noted {
+            fn drop(&mut self) {
+                let _ = self.0.send(std::thread::current().id());
+            }
+        }
+        let (sender, freed_on) = std::sync::mpsc::channel();
+        let caller = std::thread::current().id();
+        scope(2, 1 << 20, |workers| {
+            workers.map((0..20).collect(), None, |i: i32| {
+                workers.discard(Noted(sender.clone()));
+                i
+            });
+        });
+        drop(sender);
+        let threads: Vec<_> = freed_on.iter().collect();
+        assert_eq!(threads.len(), 20);
+        assert!(threads.iter().all(|&t| t == caller));
     }
 
     #[test]

@@ -177,8 +177,9 @@ pub struct FlowResult {
     /// Locals the instrumentation uses for itself (never saved).
     pub internal_locals: Vec<LocalId>,
     /// The input's instruction buffers the pass replaced, emptied but not freed: they were
-    /// allocated by the thread that parsed the module, and freeing them there (between the
-    /// parallel steps) keeps the worker threads off that thread's allocator lock.
+    /// allocated by the threads that parsed the module, and two workers freeing them would
+    /// wait on those threads' allocator locks against each other, so the pipeline has one
+    /// thread free them all (`Workers::discard`).
     pub retired: Vec<Vec<(Instr, InstrLocId)>>,
 }
 
