@@ -246,6 +246,25 @@ fn form_end(bytes: &[u8], mut pos: usize) -> Option<usize> {
     None
 }
 
+/// Stack for the threads walrus parses on (its parser keeps nesting on the heap).
+const PARSE_STACK: usize = 8 << 20;
+
+/// walrus parses function bodies on rayon's global pool. Unless the program already set
+/// that pool up, size it like the workers (see `crate::workers`), once. (Running the parse
+/// inside a pool of our own measured 7-13% slower: the module's own tables then live on a
+/// pool thread, away from the threads that instrument.)
+fn size_parse_threads() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Fails only if the pool exists already (then it is used as it is).
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(crate::workers::thread_count())
+            .thread_name(|i| format!("asyncify-parse-{i}"))
+            .stack_size(PARSE_STACK)
+            .build_global();
+    });
+}
+
 /// Parse a binary module with walrus, keeping names, and record the original index maps.
 pub fn parse(wasm: &[u8]) -> Result<(Module, OriginalIds)> {
     let captured: Arc<Mutex<Option<OriginalIds>>> = Arc::default();
@@ -265,7 +284,10 @@ pub fn parse(wasm: &[u8]) -> Result<(Module, OriginalIds)> {
             Ok(())
         });
     // A panic in walrus on an input it should have refused is reported, not propagated.
-    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.parse(wasm)));
+    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        size_parse_threads();
+        config.parse(wasm)
+    }));
     let module = match parsed {
         Ok(Ok(module)) => module,
         Ok(Err(e)) => {
