@@ -737,9 +737,34 @@ fn refuse_object_files(wasm: &[u8]) -> Result<()> {
 
 /// Validate the output; name the function if a body we encoded is at fault. The input is
 /// checked first: walrus validated only the bodies it parsed, and the others are copied.
-fn validate_output(written: &writer::Written, module: &Module, input: &[u8]) -> Result<()> {
+/// What `wasmparser::Validator::validate_all` does (the module, then the function bodies in
+/// order, reporting the first error), with the bodies validated on several threads.
+fn validate_all(wasm: &[u8]) -> std::result::Result<(), wasmparser::BinaryReaderError> {
+    use rayon::iter::{IntoParallelIterator, ParallelIterator};
     let mut validator = wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all());
-    let Err(e) = validator.validate_all(&written.wasm) else {
+    let mut bodies = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        if let wasmparser::ValidPayload::Func(func, body) = validator.payload(&payload?)? {
+            bodies.push((func, body));
+        }
+    }
+    let outcomes: Vec<_> = bodies
+        .into_par_iter()
+        .map_init(
+            wasmparser::FuncValidatorAllocations::default,
+            |allocs, (func, body)| {
+                let mut validator = func.into_validator(std::mem::take(allocs));
+                let outcome = validator.validate(&body);
+                *allocs = validator.into_allocations();
+                outcome
+            },
+        )
+        .collect();
+    outcomes.into_iter().collect()
+}
+
+fn validate_output(written: &writer::Written, module: &Module, input: &[u8]) -> Result<()> {
+    let Err(e) = validate_all(&written.wasm) else {
         return Ok(());
     };
     if let Some(invalid) = input::invalid(input) {
