@@ -210,29 +210,25 @@ fn instrument(analyzed: Analyzed<'_>, options: &Options, stack: usize) -> Result
                 // The input's buffers the flow pass replaced are freed by the calling
                 // thread (see `FlowResult::retired`).
                 workers.discard(std::mem::take(&mut p.shape.retired));
-                Ok(p)
+                let pause_points = stack_bound::pause_points(&p.func, &p.shape.pause_sites, &graph);
+                // ... and after it, what to save (liveness, coalescing)...
+                choose_saved(&mut p, |local| locals.ty(local), options)
+                    .map_err(failed_in(&graph.funcs[index].name))?;
+                Ok((p, pause_points))
             });
             let mut prepared = Vec::with_capacity(batch.len());
             for result in results {
-                let p = result?;
+                let (p, pause_points) = result?;
                 frames[p.index] = Some(stack_bound::Frame {
-                    pause_points: stack_bound::pause_points(&p.func, &p.shape.pause_sites, &graph),
+                    pause_points,
                     ..Default::default()
                 });
-                prepared.push(p);
-            }
-            // ... and after it, what to save (liveness, coalescing)...
-            let (results, _) = workers.map(prepared.iter_mut().collect(), Some(&owners), |p| {
-                choose_saved(p, &module.locals, options)
-            });
-            for (p, result) in prepared.iter().zip(results) {
-                let name = &graph.funcs[p.index].name;
-                result.map_err(failed_in(name))?;
                 // ... then the side stacks for saved references (they add to the module) ...
                 for ty in frame::ref_types(&module.locals, &p.saved) {
                     let added = refs.ensure(&mut module, ty);
                     changes.append(&mut indices, &added.funcs, &added.globals, &added.tables);
                 }
+                prepared.push(p);
             }
             // ... then (with `-O3`) the copies for rewinding are added...
             let rewinds: Vec<Option<FunctionId>> = prepared
@@ -455,12 +451,16 @@ fn prepare<'w>(
 }
 
 /// Decide what to save and coalesce locals (`-O`).
-fn choose_saved(p: &mut Prepared, locals: &walrus::ModuleLocals, options: &Options) -> Result<()> {
+fn choose_saved(
+    p: &mut Prepared,
+    local_ty: impl Fn(walrus::LocalId) -> walrus::ValType,
+    options: &Options,
+) -> Result<()> {
     let func = &mut p.func;
     let shape = &p.shape;
     let live = if options.optimizing() {
         let (mut live, graph) = liveness::analyze_with_interference(func, shape);
-        let replaced = coalesce::run(func, locals, &graph, &shape.internal_locals);
+        let replaced = coalesce::run(func, &local_ty, &graph, &shape.internal_locals);
         for set in &mut live.live {
             for local in set.iter_mut() {
                 *local = replaced.get(local).copied().unwrap_or(*local);
@@ -488,7 +488,7 @@ fn choose_saved(p: &mut Prepared, locals: &walrus::ModuleLocals, options: &Optio
         .saved
         .iter()
         .enumerate()
-        .filter(|(_, l)| matches!(locals.get(**l).ty(), walrus::ValType::Ref(_)))
+        .filter(|(_, l)| matches!(local_ty(**l), walrus::ValType::Ref(_)))
         .map(|(i, _)| i)
         .collect();
     // Dead locals read by a shared epilogue are cheap for engines except through landing

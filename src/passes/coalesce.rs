@@ -27,13 +27,14 @@ use crate::analysis::bitset::BitSet;
 use crate::analysis::liveness::Interference;
 use crate::ir::IdMap;
 use walrus::ir::Instr;
-use walrus::{LocalFunction, LocalId, ModuleLocals};
+use walrus::{LocalFunction, LocalId, ValType};
 
-/// Coalesce the locals of `func`. `fixed` locals keep their own slot (the instrumentation's
-/// bookkeeping). Returns the replacement of every local that changed.
+/// Coalesce the locals of `func` (`local_ty` gives their types). `fixed` locals keep their
+/// own slot (the instrumentation's bookkeeping). Returns the replacement of every local that
+/// changed.
 pub fn run(
     func: &mut LocalFunction,
-    locals: &ModuleLocals,
+    local_ty: impl Fn(LocalId) -> ValType,
     graph: &Interference,
     fixed: &[LocalId],
 ) -> IdMap<LocalId, LocalId> {
@@ -46,7 +47,7 @@ pub fn run(
 
     struct Class {
         rep: LocalId,
-        ty: walrus::ValType,
+        ty: ValType,
         /// Everything interfering with some member.
         conflicts: BitSet,
         /// Holds a parameter (so a local relying on its zero initial value cannot join).
@@ -56,7 +57,7 @@ pub fn run(
     }
     let mut classes: Vec<Class> = Vec::new();
     // The open classes of each type, oldest first: a local joins the first that fits.
-    let mut open: Vec<(walrus::ValType, Vec<usize>)> = Vec::new();
+    let mut open: Vec<(ValType, Vec<usize>)> = Vec::new();
     let mut class_of: Vec<Option<usize>> = vec![None; n];
     let add_member =
         |classes: &mut Vec<Class>, class_of: &mut Vec<Option<usize>>, class: usize, i: usize| {
@@ -85,7 +86,7 @@ pub fn run(
         }
         classes.push(Class {
             rep: local,
-            ty: locals.get(local).ty(),
+            ty: local_ty(local),
             conflicts: BitSet::new(n),
             param,
             closed: !param,
@@ -102,7 +103,7 @@ pub fn run(
             continue;
         }
         let local = graph.locals[i];
-        let ty = locals.get(local).ty();
+        let ty = local_ty(local);
         let fits = |c: &Class| {
             let blocked = c.closed
                 || c.ty != ty
@@ -150,7 +151,7 @@ pub fn run(
 }
 
 /// Note that `class`, of type `ty`, takes new members.
-fn open_class(open: &mut Vec<(walrus::ValType, Vec<usize>)>, ty: walrus::ValType, class: usize) {
+fn open_class(open: &mut Vec<(ValType, Vec<usize>)>, ty: ValType, class: usize) {
     match open.iter_mut().find(|(t, _)| *t == ty) {
         Some((_, classes)) => classes.push(class),
         None => open.push((ty, vec![class])),
