@@ -84,20 +84,28 @@ pub fn run(input: &[u8], options: &Options) -> Result<Output> {
     }
     // The passes recurse once per nesting level: run them on a stack deep enough for the
     // most deeply nested function to instrument (refusing absurd depths).
+    let nestings: Vec<usize> = {
+        use rayon::iter::{IntoParallelRefIterator, ParallelIterator};
+        to_instrument
+            .par_iter()
+            .map(
+                |&index| match &module.funcs.get(graph.funcs[index].id).kind {
+                    FunctionKind::Local(func) => ir::nesting_depth(func),
+                    _ => 0,
+                },
+            )
+            .collect()
+    };
     let mut depth = 0;
-    for &index in &to_instrument {
-        let facts = &graph.funcs[index];
-        if let FunctionKind::Local(func) = &module.funcs.get(facts.id).kind {
-            let nesting = ir::nesting_depth(func);
-            if nesting > MAX_NESTING {
-                return Err(Error::unsupported(format!(
-                    "function `{}` nests blocks {nesting} levels deep; asyncify instruments \
-                     functions nested at most {MAX_NESTING} levels deep",
-                    facts.name
-                )));
-            }
-            depth = depth.max(nesting);
+    for (&index, &nesting) in to_instrument.iter().zip(&nestings) {
+        if nesting > MAX_NESTING {
+            return Err(Error::unsupported(format!(
+                "function `{}` nests blocks {nesting} levels deep; asyncify instruments \
+                 functions nested at most {MAX_NESTING} levels deep",
+                graph.funcs[index].name
+            )));
         }
+        depth = depth.max(nesting);
     }
     let stack = stack_size(depth);
     let analyzed = Analyzed {

@@ -61,6 +61,9 @@ pub struct Interference {
     pub copies: Vec<(usize, usize)>,
     /// Locals live on entry (read before written: they rely on being zero).
     live_in: BitSet,
+    /// The function's sequences in pre-order, as the graph was built from them (coalescing
+    /// rewrites them without walking the function again).
+    pub order: Vec<InstrSeqId>,
 }
 
 impl Interference {
@@ -106,6 +109,8 @@ struct Solver<'a> {
     targeted: IdSet<InstrSeqId>,
     /// Live sets on entry to the enclosing exception handlers (innermost last).
     handlers: Vec<BitSet>,
+    /// The function's sequences in pre-order.
+    order: Vec<InstrSeqId>,
     /// Pause-point sequences: where the arguments are, and whether they count.
     sites: IdMap<InstrSeqId, (std::ops::Range<usize>, bool)>,
     at_site: IdMap<InstrSeqId, BitSet>,
@@ -116,7 +121,8 @@ impl<'a> Solver<'a> {
         let mut locals = Vec::new();
         let mut dense = IdMap::default();
         let mut targeted = IdSet::default();
-        for seq in crate::ir::seqs_pre_order(func) {
+        let order = crate::ir::seqs_pre_order(func);
+        for &seq in &order {
             for (instr, _) in func.block(seq).instrs.iter() {
                 match instr {
                     Instr::Br(b) => _ = targeted.insert(b.block),
@@ -155,6 +161,7 @@ impl<'a> Solver<'a> {
             loop_heads: IdMap::default(),
             targeted,
             handlers: Vec::new(),
+            order,
             sites: flow
                 .pause_sites
                 .iter()
@@ -190,6 +197,7 @@ impl<'a> Solver<'a> {
             rows,
             copies: self.copies,
             live_in,
+            order: self.order,
         }
     }
 

@@ -26,7 +26,7 @@
 use crate::analysis::bitset::BitSet;
 use crate::analysis::liveness::Interference;
 use crate::ir::IdMap;
-use walrus::ir::Instr;
+use walrus::ir::{Instr, InstrSeqId};
 use walrus::{LocalFunction, LocalId, ValType};
 
 /// Coalesce the locals of `func` (`local_ty` gives their types). `fixed` locals keep their
@@ -145,7 +145,7 @@ pub fn run(
         }
     }
     if !replace.is_empty() {
-        rewrite(func, &replace);
+        rewrite(func, &graph.order, &replace);
     }
     replace
 }
@@ -159,13 +159,13 @@ fn open_class(open: &mut Vec<(ValType, Vec<usize>)>, ty: ValType, class: usize) 
 }
 
 /// Rename locals, then drop copies that became `local.get $x; local.set $x`.
-fn rewrite(func: &mut LocalFunction, replace: &IdMap<LocalId, LocalId>) {
+fn rewrite(func: &mut LocalFunction, order: &[InstrSeqId], replace: &IdMap<LocalId, LocalId>) {
     let map = |l: &mut LocalId| {
         if let Some(&r) = replace.get(l) {
             *l = r;
         }
     };
-    for seq in crate::ir::seqs_pre_order(func) {
+    for &seq in order {
         let instrs = &mut func.block_mut(seq).instrs;
         for (instr, _) in instrs.iter_mut() {
             match instr {
