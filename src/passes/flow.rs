@@ -1036,12 +1036,6 @@ impl Flow<'_, '_, '_> {
         body
     }
 
-    /// Move `run` (with the values it takes from `stack`) to the start of the block `inner`,
-    /// which comes right after it and takes no parameters. Entering a plain block does
-    /// nothing, so this only saves the run its own guard: it joins the first run inside.
-    /// That matters most in loops: every guard is a branch per iteration, and the values a
-    /// skipped run would have defined become loop-carried for the engine (a phi merging the
-    /// new value with the previous iteration's).
     /// Put `front` before the instructions of `seq`, in a new buffer (the old one is
     /// retired rather than grown; see [`FlowResult::retired`]).
     fn prepend(
@@ -1058,6 +1052,12 @@ impl Flow<'_, '_, '_> {
         self.retired.push(std::mem::replace(instrs, joined));
     }
 
+    /// Move `run` (with the values it takes from `stack`) to the start of the block `inner`,
+    /// which comes right after it and takes no parameters. Entering a plain block does
+    /// nothing, so this only saves the run its own guard: it joins the first run inside.
+    /// That matters most in loops: every guard is a branch per iteration, and the values a
+    /// skipped run would have defined become loop-carried for the engine (a phi merging the
+    /// new value with the previous iteration's).
     fn sink_run(
         &mut self,
         func: &mut LocalFunction,
