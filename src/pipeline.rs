@@ -119,7 +119,13 @@ pub fn run(input: &[u8], options: &Options) -> Result<Output> {
         to_instrument,
         diagnostics,
     };
-    on_stack(stack, move || instrument(analyzed, options, stack))
+    // The worker threads live through the whole instrumentation: a function stays on the
+    // thread its flow pass ran on (see `workers`).
+    on_stack(stack, move || {
+        workers::scope(workers::thread_count(), stack, |workers| {
+            instrument(analyzed, options, workers)
+        })
+    })
 }
 
 /// The module after analysis, ready to instrument.
@@ -140,8 +146,12 @@ struct Analyzed<'a> {
 }
 
 /// Instrument the functions the analysis chose and write the module; the passes run on
-/// threads with `stack` bytes of stack.
-fn instrument(analyzed: Analyzed<'_>, options: &Options, stack: usize) -> Result<Output> {
+/// `workers`.
+fn instrument(
+    analyzed: Analyzed<'_>,
+    options: &Options,
+    workers: &workers::Workers<'_>,
+) -> Result<Output> {
     let Analyzed {
         wasm,
         shifts,
@@ -187,117 +197,113 @@ fn instrument(analyzed: Analyzed<'_>, options: &Options, stack: usize) -> Result
         .any(|l| matches!(l.ty(), walrus::ValType::Ref(r) if !r.nullable));
     // Input code instrumented since memory was last given back (see `release_freed_memory`).
     let mut taken_bytes = 0;
-    // A function stays on the thread its flow pass ran on (see `workers`).
-    workers::scope(workers::thread_count(), stack, |workers| -> Result<()> {
-        for batch in to_instrument.chunks(BATCH) {
-            // Each function's body comes out of the module (and of the oracle), and a multi-value
-            // result type is added for the block its body moves into...
-            let mut taken = Vec::with_capacity(batch.len());
-            for &index in batch {
-                let facts = &graph.funcs[index];
-                let input = oracle.take(index as u32).map_err(failed_in(&facts.name))?;
-                taken_bytes += input.size();
-                let body_ty = flow::body_type(&mut module.types, module.funcs.get(facts.id).ty());
-                let func = take_body(&mut module, facts.id);
-                taken.push((index, func, body_ty, input));
-            }
-            // ... then the flow pass runs on them in parallel, adding locals to the module as it
-            // goes...
-            let locals = ir::SharedLocals::new(&mut module.locals);
-            let (results, owners) = workers.map(taken, None, |(index, func, body_ty, input)| {
-                let cx = Context {
-                    graph: &graph,
-                    decision: &decision,
-                    oracle: &oracle,
-                    func_types: &func_types,
-                    runtime: &runtime,
-                    asserts: options.asserts,
-                    non_nullable,
-                };
-                let mut p = prepare(&cx, index, func, body_ty, input, &locals, &module.types)?;
-                // The input's buffers the flow pass replaced are freed by the calling
-                // thread (see `FlowResult::retired`).
-                workers.discard(std::mem::take(&mut p.shape.retired));
-                let pause_points = stack_bound::pause_points(&p.func, &p.shape.pause_sites, &graph);
-                // ... and after it, what to save (liveness, coalescing)...
-                choose_saved(&mut p, |local| locals.ty(local), options)
-                    .map_err(failed_in(&graph.funcs[index].name))?;
-                Ok((p, pause_points))
-            });
-            let mut prepared = Vec::with_capacity(batch.len());
-            for result in results {
-                let (p, pause_points) = result?;
-                frames[p.index] = Some(stack_bound::Frame {
-                    pause_points,
-                    ..Default::default()
-                });
-                // ... then the side stacks for saved references (they add to the module) ...
-                for ty in frame::ref_types(&module.locals, &p.saved) {
-                    let added = refs.ensure(&mut module, ty);
-                    changes.append(&mut indices, &added.funcs, &added.globals, &added.tables);
-                }
-                prepared.push(p);
-            }
-            // ... then (with `-O3`) the copies for rewinding are added...
-            let rewinds: Vec<Option<FunctionId>> = prepared
-                .iter()
-                .map(|p| {
-                    options.split().then(|| {
-                        let name = &graph.funcs[p.index].name;
-                        let rewind = add_copy(&mut module, p.id, &rewind_name(name));
-                        changes.append(&mut indices, &[rewind], &[], &[]);
-                        changes.copy_of.insert(rewind, p.id);
-                        rewind
-                    })
-                })
-                .collect();
-            // ... then the frames, and the functions are encoded.
-            let order = changes.local_order;
-            let work: Vec<_> = prepared.iter_mut().zip(rewinds).collect();
-            let (results, _) = workers.map(work, Some(&owners), |(p, rewind)| {
-                finish(p, rewind, &module, &runtime, &refs, &indices, options)
-            });
-            for (mut p, result) in prepared.into_iter().zip(results) {
-                let name = &graph.funcs[p.index].name;
-                let done = result.map_err(failed_in(name))?;
-                if let Some(frame) = &mut frames[p.index] {
-                    (frame.saved_locals, frame.bytes) = (p.saved.len() as u32, done.bytes);
-                    frame.epilogues = p.groups.groups.len() as u32;
-                    frame.rewind_copy = options.split().then(|| rewind_name(name));
-                }
-                let body = match done.bodies {
-                    Bodies::One(body) => body.finish(&module, &p.func, &mut indices, order),
-                    Bodies::Split {
-                        rewind,
-                        rewind_body,
-                        body,
-                    } => {
-                        // The rewind copy lacked no types (it would have been left pending), so
-                        // this never encodes `p.func`, now the normal copy, in its place.
-                        debug_assert!(rewind_body.missing.is_empty());
-                        let rewind_body = rewind_body.finish(&module, &p.func, &mut indices, order);
-                        encoded.insert(rewind, checked(&module, rewind_body, &mut indices, name)?);
-                        body.finish(&module, &p.func, &mut indices, order)
-                    }
-                    Bodies::Pending { rewind, prologue } => {
-                        // Add the types in the order one thread would have: the rewind copy's,
-                        // then the normal copy's.
-                        let rewind_body = encode_function(&module, &p.func, &mut indices, order);
-                        encoded.insert(rewind, checked(&module, rewind_body, &mut indices, name)?);
-                        let state = runtime.place.state;
-                        split::normal_copy(&mut p.func, prologue, state, p.shape.resume, rewind);
-                        encode_function(&module, &p.func, &mut indices, order)
-                    }
-                };
-                encoded.insert(p.id, checked(&module, body, &mut indices, name)?);
-            }
-            if taken_bytes >= TRIM_EVERY {
-                taken_bytes = 0;
-                release_freed_memory();
-            }
+    for batch in to_instrument.chunks(BATCH) {
+        // Each function's body comes out of the module (and of the oracle), and a multi-value
+        // result type is added for the block its body moves into...
+        let mut taken = Vec::with_capacity(batch.len());
+        for &index in batch {
+            let facts = &graph.funcs[index];
+            let input = oracle.take(index as u32).map_err(failed_in(&facts.name))?;
+            taken_bytes += input.size();
+            let body_ty = flow::body_type(&mut module.types, module.funcs.get(facts.id).ty());
+            let func = take_body(&mut module, facts.id);
+            taken.push((index, func, body_ty, input));
         }
-        Ok(())
-    })?;
+        // ... then the flow pass runs on them in parallel, adding locals to the module as it
+        // goes...
+        let locals = ir::SharedLocals::new(&mut module.locals);
+        let (results, owners) = workers.map(taken, None, |(index, func, body_ty, input)| {
+            let cx = Context {
+                graph: &graph,
+                decision: &decision,
+                oracle: &oracle,
+                func_types: &func_types,
+                runtime: &runtime,
+                asserts: options.asserts,
+                non_nullable,
+            };
+            let mut p = prepare(&cx, index, func, body_ty, input, &locals, &module.types)?;
+            // The input's buffers the flow pass replaced are freed by the calling
+            // thread (see `FlowResult::retired`).
+            workers.discard(std::mem::take(&mut p.shape.retired));
+            let pause_points = stack_bound::pause_points(&p.func, &p.shape.pause_sites, &graph);
+            // ... and after it, what to save (liveness, coalescing)...
+            choose_saved(&mut p, |local| locals.ty(local), options)
+                .map_err(failed_in(&graph.funcs[index].name))?;
+            Ok((p, pause_points))
+        });
+        let mut prepared = Vec::with_capacity(batch.len());
+        for result in results {
+            let (p, pause_points) = result?;
+            frames[p.index] = Some(stack_bound::Frame {
+                pause_points,
+                ..Default::default()
+            });
+            // ... then the side stacks for saved references (they add to the module) ...
+            for ty in frame::ref_types(&module.locals, &p.saved) {
+                let added = refs.ensure(&mut module, ty);
+                changes.append(&mut indices, &added.funcs, &added.globals, &added.tables);
+            }
+            prepared.push(p);
+        }
+        // ... then (with `-O3`) the copies for rewinding are added...
+        let rewinds: Vec<Option<FunctionId>> = prepared
+            .iter()
+            .map(|p| {
+                options.split().then(|| {
+                    let name = &graph.funcs[p.index].name;
+                    let rewind = add_copy(&mut module, p.id, &rewind_name(name));
+                    changes.append(&mut indices, &[rewind], &[], &[]);
+                    changes.copy_of.insert(rewind, p.id);
+                    rewind
+                })
+            })
+            .collect();
+        // ... then the frames, and the functions are encoded.
+        let order = changes.local_order;
+        let work: Vec<_> = prepared.iter_mut().zip(rewinds).collect();
+        let (results, _) = workers.map(work, Some(&owners), |(p, rewind)| {
+            finish(p, rewind, &module, &runtime, &refs, &indices, options)
+        });
+        for (mut p, result) in prepared.into_iter().zip(results) {
+            let name = &graph.funcs[p.index].name;
+            let done = result.map_err(failed_in(name))?;
+            if let Some(frame) = &mut frames[p.index] {
+                (frame.saved_locals, frame.bytes) = (p.saved.len() as u32, done.bytes);
+                frame.epilogues = p.groups.groups.len() as u32;
+                frame.rewind_copy = options.split().then(|| rewind_name(name));
+            }
+            let body = match done.bodies {
+                Bodies::One(body) => body.finish(&module, &p.func, &mut indices, order),
+                Bodies::Split {
+                    rewind,
+                    rewind_body,
+                    body,
+                } => {
+                    // The rewind copy lacked no types (it would have been left pending), so
+                    // this never encodes `p.func`, now the normal copy, in its place.
+                    debug_assert!(rewind_body.missing.is_empty());
+                    let rewind_body = rewind_body.finish(&module, &p.func, &mut indices, order);
+                    encoded.insert(rewind, checked(&module, rewind_body, &mut indices, name)?);
+                    body.finish(&module, &p.func, &mut indices, order)
+                }
+                Bodies::Pending { rewind, prologue } => {
+                    // Add the types in the order one thread would have: the rewind copy's,
+                    // then the normal copy's.
+                    let rewind_body = encode_function(&module, &p.func, &mut indices, order);
+                    encoded.insert(rewind, checked(&module, rewind_body, &mut indices, name)?);
+                    let state = runtime.place.state;
+                    split::normal_copy(&mut p.func, prologue, state, p.shape.resume, rewind);
+                    encode_function(&module, &p.func, &mut indices, order)
+                }
+            };
+            encoded.insert(p.id, checked(&module, body, &mut indices, name)?);
+        }
+        if taken_bytes >= TRIM_EVERY {
+            taken_bytes = 0;
+            release_freed_memory();
+        }
+    }
     if options.asserts {
         // Every other defined function checks that no pause passes through it, except the
         // in-module runtime, which changes the state on purpose.
