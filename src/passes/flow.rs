@@ -180,7 +180,7 @@ pub struct FlowResult {
     /// allocated by the threads that parsed the module, and two workers freeing them would
     /// wait on those threads' allocator locks against each other, so the pipeline has one
     /// thread free them all (`Workers::discard`).
-    pub retired: Vec<Vec<(Instr, InstrLocId)>>,
+    pub retired: Vec<Vec<ir::Located>>,
 }
 
 /// Which pause points an offset-keyed stack snapshot is needed for; see
