@@ -14,7 +14,7 @@ pub mod report;
 mod workers;
 
 pub use error::{Error, ErrorKind, Result};
-pub use options::{Epilogues, Options};
+pub use options::{Epilogues, Options, Split};
 
 /// A message for the person running the tool, produced while transforming.
 #[derive(Clone, Debug, PartialEq, Eq)]

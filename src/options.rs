@@ -53,10 +53,16 @@ pub struct Options {
 
     /// Optimization level for the instrumented code (0-3). `-O` means 2; 3 also splits each
     /// instrumented function into a copy for normal execution and one for rewinding (faster,
-    /// larger; see [`crate::passes::split`]). Only the functions asyncify changes are touched;
-    /// which functions are instrumented never depends on it.
+    /// larger; see [`crate::passes::split`] and [`Options::split`]). Only the functions
+    /// asyncify changes are touched; which functions are instrumented never depends on it.
     #[cfg_attr(feature = "cli", arg(skip))]
     pub optimize: u8,
+
+    /// Which instrumented functions get a copy for rewinding, so that the function itself
+    /// runs without state guards. Default: `all` with `-O3`, `none` below. Needs `-O1` or
+    /// higher.
+    #[cfg_attr(feature = "cli", arg(long, value_enum, value_name = "WHICH"))]
+    pub split: Option<Split>,
 
     /// The memory that holds the asyncify data structure and stack, by export name (Binaryen's
     /// `asyncify-memory`). Needed only when the module has several memories and none is
@@ -112,6 +118,33 @@ pub struct Options {
     pub epilogues: Epilogues,
 }
 
+/// Which instrumented functions are split in two; see [`Options::split`] and
+/// [`crate::passes::split`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+pub enum Split {
+    /// No function: the smallest code.
+    None,
+    /// Functions of more than 12,000 instructions once instrumented, which engines may
+    /// compile with a slower fallback (V8 does): near `all`'s speed for a fraction of its
+    /// bytes.
+    Huge,
+    /// Every instrumented function: the fastest code, about one more copy of each.
+    All,
+}
+
+impl Split {
+    /// Whether a function is split; `huge` says whether it has more than
+    /// [`crate::passes::split::HUGE`] instructions (asked only if needed).
+    pub fn splits(self, huge: impl FnOnce() -> bool) -> bool {
+        match self {
+            Split::None => false,
+            Split::Huge => huge(),
+            Split::All => true,
+        }
+    }
+}
+
 /// The layout of the unwind epilogues; see [`Options::epilogues`] and
 /// [`crate::analysis::save_groups`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -143,9 +176,14 @@ impl Options {
         self.optimize > 0
     }
 
-    /// Whether instrumented functions get a separate copy for rewinding (`-O3`; see
-    /// [`crate::passes::split`]).
-    pub fn split(&self) -> bool {
-        self.optimize >= 3
+    /// Which instrumented functions get a separate copy for rewinding: [`Options::split`],
+    /// else by the level (`all` with `-O3`). Never any without optimization.
+    pub fn split_mode(&self) -> Split {
+        match self.split {
+            _ if !self.optimizing() => Split::None,
+            Some(split) => split,
+            None if self.optimize >= 3 => Split::All,
+            None => Split::None,
+        }
     }
 }

@@ -34,6 +34,12 @@ use walrus::{FunctionId, FunctionKind, LocalFunction, Module};
 
 /// Run the transform. See the crate documentation.
 pub fn run(input: &[u8], options: &Options) -> Result<Output> {
+    if !options.optimizing() && options.split.is_some_and(|s| s != crate::Split::None) {
+        return Err(Error::new(
+            crate::ErrorKind::BadOptions,
+            "`--split` splits optimized code: it needs `-O1` or higher",
+        ));
+    }
     let (wasm, text_warning) = input::to_binary(input, None)?;
     refuse_object_files(&wasm)?;
     // Bodies the analysis cannot need are not parsed into IR (see `analysis::prescan`).
@@ -197,6 +203,8 @@ fn instrument(
         .any(|l| matches!(l.ty(), walrus::ValType::Ref(r) if !r.nullable));
     // Input code instrumented since memory was last given back (see `release_freed_memory`).
     let mut taken_bytes = 0;
+    // Functions given a copy for rewinding (see `Options::split`).
+    let mut split_count = 0;
     for batch in to_instrument.chunks(BATCH) {
         // Each function's body comes out of the module (and of the oracle), and a multi-value
         // result type is added for the block its body moves into...
@@ -250,11 +258,13 @@ fn instrument(
         let rewinds: Vec<Option<FunctionId>> = prepared
             .iter()
             .map(|p| {
-                options.split().then(|| {
+                let huge = || ir::instr_count(&p.func) > split::HUGE;
+                options.split_mode().splits(huge).then(|| {
                     let name = &graph.funcs[p.index].name;
                     let rewind = add_copy(&mut module, p.id, &rewind_name(name));
                     changes.append(&mut indices, &[rewind], &[], &[]);
                     changes.copy_of.insert(rewind, p.id);
+                    split_count += 1;
                     rewind
                 })
             })
@@ -271,7 +281,8 @@ fn instrument(
             if let Some(frame) = &mut frames[p.index] {
                 (frame.saved_locals, frame.bytes) = (p.saved.len() as u32, done.bytes);
                 frame.epilogues = p.groups.groups.len() as u32;
-                frame.rewind_copy = options.split().then(|| rewind_name(name));
+                frame.rewind_copy =
+                    (!matches!(done.bodies, Bodies::One(_))).then(|| rewind_name(name));
             }
             let body = match done.bodies {
                 Bodies::One(body) => body.finish(&module, &p.func, &mut indices, order),
@@ -328,10 +339,9 @@ fn instrument(
                 "instrumented {} of {} functions{}",
                 to_instrument.len(),
                 graph.funcs.iter().filter(|f| f.import.is_none()).count(),
-                if options.split() {
-                    " (each with a copy for rewinding, `$name$rewind`)"
-                } else {
-                    ""
+                match split_count {
+                    0 => String::new(),
+                    n => format!(" ({n} with a copy for rewinding, `$name$rewind`)"),
                 }
             ),
         });

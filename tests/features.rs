@@ -1250,3 +1250,121 @@ fn custom_sections_keep_their_place() {
         assert_eq!(placed(&wasm), before, "[{}]", name(optimize));
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// `--split huge`.
+
+/// A module with a function over `split::HUGE` instructions and a small one, both pausing:
+/// `$huge` runs `n` rounds of a long straight-line update of four locals, pausing every 80
+/// updates with the locals live across the pause; `$small` pauses once. `run(n)` logs both
+/// results.
+fn huge_and_small_program() -> Vec<u8> {
+    let mut body = String::new();
+    for i in 0..2_400 {
+        let (dst, src) = (i % 4, (i + 1) % 4);
+        body.push_str(&format!(
+            "(local.set $v{dst} (i32.add (i32.mul (local.get $v{dst}) (i32.const {})) \
+             (i32.xor (local.get $v{src}) (i32.const {}))))\n",
+            2 * i + 3,
+            i * 7919
+        ));
+        if i % 80 == 79 {
+            body.push_str(&format!(
+                "(local.set $v{src} (i32.add (local.get $v{src}) (call $sleep (local.get $v{dst}))))\n"
+            ));
+        }
+    }
+    let wat = format!(
+        r#"(module
+  (import "env" "sleep_i32" (func $sleep (param i32) (result i32)))
+  (import "env" "log_i32" (func $log (param i32)))
+  (memory (export "memory") 1)
+  (func $huge (param $n i32) (result i32)
+    (local $v0 i32) (local $v1 i32) (local $v2 i32) (local $v3 i32)
+    (local.set $v0 (local.get $n))
+    (loop $round
+      {body}
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br_if $round (i32.gt_s (local.get $n) (i32.const 0))))
+    (i32.xor (i32.xor (local.get $v0) (local.get $v1)) (i32.xor (local.get $v2) (local.get $v3))))
+  (func $small (param $x i32) (result i32)
+    (i32.add (call $sleep (local.get $x)) (local.get $x)))
+  (func (export "run") (param $n i32)
+    (call $log (call $huge (local.get $n)))
+    (call $log (call $small (local.get $n)))))"#
+    );
+    wat::parse_str(wat).unwrap()
+}
+
+/// `--split huge` gives the huge function a copy for rewinding and leaves the small one whole,
+/// and the module pauses and resumes in both exactly as the input runs (every pause, and
+/// pauses at random).
+#[test]
+fn split_huge_splits_only_the_huge_function() {
+    if ours("--split huge").is_empty() {
+        return;
+    }
+    let program = huge_and_small_program();
+    let options = asyncify::Options {
+        imports: Some(vec![SLEEP_I32.to_string()]),
+        optimize: 2,
+        split: Some(asyncify::Split::Huge),
+        ..Default::default()
+    };
+    let output = asyncify::transform(&program, &options).unwrap();
+    support::validate(&output.wasm).unwrap();
+    let analysis = &output.analysis;
+    let rewind_copy = |name: &str| {
+        let f = analysis.find(name).unwrap();
+        analysis.frames[f].as_ref().unwrap().rewind_copy.clone()
+    };
+    assert_eq!(rewind_copy("huge").as_deref(), Some("huge$rewind"));
+    assert_eq!(rewind_copy("small"), None);
+    // The same options without `--split`, and with `-O0`: nothing split, or refused.
+    let whole = asyncify::transform(
+        &program,
+        &asyncify::Options {
+            split: None,
+            ..options.clone()
+        },
+    )
+    .unwrap();
+    assert!(
+        whole
+            .analysis
+            .frames
+            .iter()
+            .flatten()
+            .all(|f| f.rewind_copy.is_none())
+    );
+    let unoptimized = asyncify::Options {
+        optimize: 0,
+        ..options.clone()
+    };
+    let refused = asyncify::transform(&program, &unoptimized).unwrap_err();
+    assert!(refused.to_string().contains("needs `-O1`"), "{refused}");
+
+    let transformers = [support::Transformer::OursSplitHuge];
+    for (n, pauses) in [(1, 31), (2, 61)] {
+        let reports = assert_equivalent(
+            &program,
+            "run",
+            &i32s(&[n]),
+            &[SLEEP_I32],
+            &Equiv::default().transformers(&transformers),
+        );
+        assert_eq!(reports[0].outcome.pauses, pauses);
+    }
+    assert_equivalent(
+        &program,
+        "run",
+        &i32s(&[3]),
+        &[SLEEP_I32],
+        &Equiv::default()
+            .transformers(&transformers)
+            .policy(PausePolicy::Random {
+                seed: 11,
+                percent: 30,
+            }),
+    );
+}

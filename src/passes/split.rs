@@ -46,6 +46,14 @@
 //! A rewind passes through both copies of every function on the stack (one extra call per
 //! frame, on the engine's stack, not the asyncify one). Code size grows by about one copy of
 //! each instrumented function.
+//!
+//! `--split huge` splits only functions of more than [`HUGE`] instructions once instrumented.
+//! The guards' skip edges add an SSA phi at each merge for every local the skipped code
+//! writes, and in a big function with many pause points that is thousands of values more:
+//! V8 (node 20) compiles a function with more than 8,192 virtual registers with its mid-tier
+//! register allocator, whose code runs several times slower. SQLite's and QuickJS's
+//! interpreter loops cross that line once instrumented (15,000 to 23,500 instructions), none
+//! of their functions does before; the normal copy of a split function is back under it.
 
 use crate::error::{Error, Result};
 use crate::ir::{IdSet, Located, eval_binop, eval_unop, global_get, if_else};
@@ -53,6 +61,12 @@ use crate::ir::{local_get as get, new_seq, pure_value_start};
 use walrus::ir::{BinaryOp, Block, Br, Call, Const, Instr, InstrSeqId, InstrSeqType, Return};
 use walrus::ir::{Drop, LocalTee, Value};
 use walrus::{FunctionId, GlobalId, LocalFunction, LocalId};
+
+/// Instructions (as [`crate::ir::instr_count`] counts them, after the flow pass) above which
+/// `--split huge` splits a function. The functions measured to cross V8's limit had 14,916 and
+/// more; some of 15,528 with few locals did not, and none of 11,673 or fewer did: the bound
+/// errs towards splitting, which costs only bytes.
+pub const HUGE: usize = 12_000;
 
 /// The rewinding prologue the frame pass put at the start of the entry sequence.
 #[derive(Clone, Copy, Debug)]

@@ -24,6 +24,10 @@ pub enum Transformer {
     /// This crate with `-O3`: each instrumented function split into a copy for normal
     /// execution and one for rewinding.
     OursSplit,
+    /// This crate with `-O --split huge`: only functions of more than
+    /// `asyncify::passes::split::HUGE` instructions split (not in [`transformers`]: the test
+    /// programs are small; tests of huge functions ask for it).
+    OursSplitHuge,
     /// Binaryen's `wasm-opt --asyncify` (with `-O` after the pass when `optimize`).
     Binaryen { optimize: bool },
 }
@@ -42,6 +46,7 @@ impl fmt::Display for Transformer {
             Transformer::Ours { optimize: true } => f.write_str("ours -O"),
             Transformer::OursExactEpilogues => f.write_str("ours -O --epilogues exact"),
             Transformer::OursSplit => f.write_str("ours -O3"),
+            Transformer::OursSplitHuge => f.write_str("ours -O --split huge"),
             Transformer::Binaryen { optimize: false } => f.write_str("wasm-opt --asyncify"),
             Transformer::Binaryen { optimize: true } => f.write_str("wasm-opt --asyncify -O"),
         }
@@ -144,14 +149,19 @@ pub fn transform(t: Transformer, wasm: &[u8], args: &AsyncifyArgs) -> Vec<u8> {
 /// [`transform`], returning errors.
 pub fn try_transform(t: Transformer, wasm: &[u8], args: &AsyncifyArgs) -> anyhow::Result<Vec<u8>> {
     let out = match t {
-        Transformer::Ours { .. } | Transformer::OursExactEpilogues | Transformer::OursSplit => {
+        Transformer::Ours { .. }
+        | Transformer::OursExactEpilogues
+        | Transformer::OursSplit
+        | Transformer::OursSplitHuge => {
             let (optimize, epilogues) = match t {
                 Transformer::Ours { optimize } => {
                     (if optimize { 2 } else { 0 }, asyncify::Epilogues::Auto)
                 }
                 Transformer::OursSplit => (3, asyncify::Epilogues::Auto),
+                Transformer::OursSplitHuge => (2, asyncify::Epilogues::Auto),
                 _ => (2, asyncify::Epilogues::Exact),
             };
+            let split = (t == Transformer::OursSplitHuge).then_some(asyncify::Split::Huge);
             let (imports, ignore_imports) = match &args.imports {
                 Some(list) if list.is_empty() => (None, true),
                 other => (other.clone(), false),
@@ -163,6 +173,7 @@ pub fn try_transform(t: Transformer, wasm: &[u8], args: &AsyncifyArgs) -> anyhow
                 remove_list: args.remove_list.clone(),
                 optimize,
                 epilogues,
+                split,
                 ..Default::default()
             };
             asyncify::transform(wasm, &options)
