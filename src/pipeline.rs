@@ -7,8 +7,8 @@
 //! 3. Add the ABI: globals, the five API functions, the in-module runtime's imports.
 //! 4. Instrument each function that needs it: flow (guards, call indices, spills), liveness
 //!    (what to save), save groups (what each pause point stores), frame (prologue and
-//!    epilogue), cleanup with `-O`, and with `-O3` the split into a copy for normal
-//!    execution and one for rewinding.
+//!    epilogue), cleanup with `-O`, and with `-O3` (or `--split huge`, for the biggest
+//!    functions) the split into a copy for normal execution and one for rewinding.
 //! 5. Write: splice the changes into the input, then validate the result. An invalid result
 //!    is a bug in asyncify and is reported as one, never returned.
 

@@ -232,7 +232,10 @@ impl Analysis {
                 }
             );
             if let Some(copy) = &frame.rewind_copy {
-                let _ = writeln!(out, "  rewinds run its copy `{copy}` (-O3)");
+                let _ = writeln!(
+                    out,
+                    "  rewinds run its copy `{copy}` (the function was split)"
+                );
             }
             let _ = writeln!(out, "  pause points: {}", frame.pause_points.len());
             for point in &frame.pause_points {

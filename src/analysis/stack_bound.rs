@@ -62,7 +62,7 @@ pub struct Frame {
     pub bytes: u32,
     /// How many unwind epilogues save them (see [`crate::analysis::save_groups`]).
     pub epilogues: u32,
-    /// The name of its copy for rewinding, if it was split (`-O3`).
+    /// The name of its copy for rewinding, if it was split (`-O3`, `--split`).
     pub rewind_copy: Option<String>,
 }
 

@@ -7,6 +7,11 @@
 ;; The report names the copy, and so does --explain.
 ;; RUN: % --imports env.sleep -O3 --report - -o %t
 ;; RUN: % --imports env.sleep -O3 --explain f -o %t
+;; `--split none` keeps -O3 from splitting (the output is -O's); `--split` without -O is refused;
+;; `--split huge` leaves `f`, far below 12,000 instructions, whole.
+;; RUN: % --imports env.sleep -O3 --split none --verbose -o %t
+;; RUN: % --imports env.sleep --split huge -o %t
+;; RUN: % --imports env.sleep -O --split huge --verbose -o %t
 (module
   (import "env" "sleep" (func $sleep (param i32) (result i32)))
   (import "env" "log" (func $log (param i32)))
