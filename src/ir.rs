@@ -109,18 +109,10 @@ pub fn seqs_pre_order(func: &LocalFunction) -> Vec<InstrSeqId> {
 /// How many instructions the function's body holds (nested sequences included, the `end`s
 /// of blocks not counted).
 pub fn instr_count(func: &LocalFunction) -> usize {
-    let mut count = 0;
-    let mut stack = vec![func.entry_block()];
-    while let Some(seq) = stack.pop() {
-        let instrs = &func.block(seq).instrs;
-        count += instrs.len();
-        for (instr, _) in instrs.iter() {
-            if has_child_seqs(instr) {
-                stack.extend(child_seqs(instr));
-            }
-        }
-    }
-    count
+    seqs_pre_order(func)
+        .into_iter()
+        .map(|seq| func.block(seq).instrs.len())
+        .sum()
 }
 
 /// How deeply blocks nest in the function (the body alone is 1). The passes recurse once per
