@@ -304,8 +304,9 @@ impl<'a> Solver<'a> {
                     }
                 }
                 Instr::Block(b) => {
-                    self.labels.insert(b.seq, live.clone());
+                    self.enter(b.seq, &live);
                     live = self.seq(func, b.seq, live);
+                    self.labels.remove(&b.seq);
                 }
                 Instr::Loop(l) => {
                     let mut head = self
@@ -314,7 +315,7 @@ impl<'a> Solver<'a> {
                         .cloned()
                         .unwrap_or_else(|| BitSet::new(self.width));
                     loop {
-                        self.labels.insert(l.seq, head.clone());
+                        self.enter(l.seq, &head);
                         let entry = self.seq(func, l.seq, live.clone());
                         if !self.targeted.contains(&l.seq) {
                             head = entry;
@@ -325,12 +326,15 @@ impl<'a> Solver<'a> {
                         }
                         head.union_with(&entry);
                     }
-                    self.loop_heads.insert(l.seq, head.clone());
+                    self.labels.remove(&l.seq);
+                    if self.targeted.contains(&l.seq) {
+                        self.loop_heads.insert(l.seq, head.clone());
+                    }
                     live = head;
                 }
                 Instr::IfElse(i) => {
-                    self.labels.insert(i.consequent, live.clone());
-                    self.labels.insert(i.alternative, live.clone());
+                    self.enter(i.consequent, &live);
+                    self.enter(i.alternative, &live);
                     let then_in = self.seq(func, i.consequent, live.clone());
                     // Guards are always entered in normal mode.
                     if self.flow.normal_only.contains(&i.consequent)
@@ -343,9 +347,11 @@ impl<'a> Solver<'a> {
                         live = then_in;
                         live.union_with(&else_in);
                     }
+                    self.labels.remove(&i.consequent);
+                    self.labels.remove(&i.alternative);
                 }
                 Instr::TryTable(t) => {
-                    self.labels.insert(t.seq, live.clone());
+                    self.enter(t.seq, &live);
                     let mut caught = BitSet::new(self.width);
                     for catch in &t.catches {
                         caught.union_with(&self.label(crate::ir::catch_label(catch)));
@@ -353,6 +359,7 @@ impl<'a> Solver<'a> {
                     self.handlers.push(caught);
                     live = self.seq(func, t.seq, live);
                     self.handlers.pop();
+                    self.labels.remove(&t.seq);
                 }
                 Instr::Try(t) => {
                     let mut caught = BitSet::new(self.width);
@@ -361,8 +368,9 @@ impl<'a> Solver<'a> {
                         match catch {
                             LegacyCatch::Catch { handler, .. }
                             | LegacyCatch::CatchAll { handler } => {
-                                self.labels.insert(*handler, live.clone());
+                                self.enter(*handler, &live);
                                 let handler_in = self.seq(func, *handler, live.clone());
+                                self.labels.remove(handler);
                                 caught.union_with(&handler_in);
                             }
                             LegacyCatch::Delegate { .. } => delegates = true,
@@ -376,10 +384,11 @@ impl<'a> Solver<'a> {
                         // Uncaught (or delegated) exceptions go further out.
                         caught.union_with(&self.throw_target());
                     }
-                    self.labels.insert(t.seq, live.clone());
+                    self.enter(t.seq, &live);
                     self.handlers.push(caught);
                     live = self.seq(func, t.seq, live);
                     self.handlers.pop();
+                    self.labels.remove(&t.seq);
                 }
                 _ => {}
             }
@@ -389,6 +398,15 @@ impl<'a> Solver<'a> {
                 .insert(seq, at_pause.unwrap_or_else(|| live.clone()));
         }
         live
+    }
+
+    /// Record the live set a branch to `seq` finds, while `seq` is entered. Only sequences
+    /// some branch targets need one, and only while inside them: the map stays as small as
+    /// the nesting (a big function has thousands of guards, each a sequence).
+    fn enter(&mut self, seq: InstrSeqId, live: &BitSet) {
+        if self.targeted.contains(&seq) {
+            self.labels.insert(seq, live.clone());
+        }
     }
 
     fn union_label(&self, live: &mut BitSet, seq: InstrSeqId) {
