@@ -90,16 +90,20 @@ const EFFORT = options.quick
 
 const FLAGSETS = ['imports', 'all', 'ignore-indirect'];
 // `asyncify-O3`: our speed level (each instrumented function split into a normal-mode copy and a
-// rewind copy); the targets are checked on `-O`, the table shows both.
-const TOOLS = ['asyncify', 'asyncify-O3', 'wasm-opt-108', 'wasm-opt-132'];
+// rewind copy); `asyncify-huge`: `-O --split huge` (only functions past V8's register-allocator
+// limit are split). The targets are checked on `-O`; the tables show all three.
+const TOOLS = ['asyncify', 'asyncify-huge', 'asyncify-O3', 'wasm-opt-108', 'wasm-opt-132'];
+const LEVEL_ARGS = { asyncify: ['-O'], 'asyncify-huge': ['-O', '--split', 'huge'], 'asyncify-O3': ['-O3'] };
+// The variants the runtime and compile steps run.
+const RUN_TOOLS = ['asyncify', 'asyncify-huge', 'asyncify-O3', 'wasm-opt-108'];
 const ours = (tool) => tool.startsWith('asyncify');
 
-// Command lines. `-O` everywhere (and `-O3` for asyncify-O3): asyncify's own optimizer, and Binaryen's usual
+// Command lines. `-O` everywhere (`-O3` for asyncify-O3): asyncify's own optimizer, and Binaryen's usual
 // `--asyncify -O` (asyncify first, then the optimizer; `-all` accepts every feature).
 function transformCommand(tool, flags, module, input, output) {
   if (ours(tool)) {
     const f = { imports: ['--imports', module.import], all: [], 'ignore-indirect': ['--ignore-indirect'] }[flags];
-    return [ASYNCIFY, [input, tool === 'asyncify-O3' ? '-O3' : '-O', ...f, '-o', output]];
+    return [ASYNCIFY, [input, ...LEVEL_ARGS[tool], ...f, '-o', output]];
   }
   const f = {
     imports: [`--pass-arg=asyncify-imports@${module.import}`],
@@ -154,7 +158,7 @@ function produce(module, output, [command, args], key) {
   const r = measure(command, args, { timeout: options.timeout });
   const row = { status: r.status, seconds: r.seconds, rssMB: r.rssMB };
   if (r.status === 'ok') {
-    Object.assign(row, inspect(output));
+    Object.assign(row, inspect(output), { sha256: sha256(output) });
     delete row.file;
     if (!row.valid) row.status = 'invalid';
   } else {
@@ -215,6 +219,10 @@ function transformStep(modules) {
           continue;
         }
         const row = transformOne(module, tool, flags, input, inputHash);
+        // `--split huge` changes nothing where no function is that big: say so, and the later
+        // steps run the -O output only.
+        const plain = rows.find((r) => r.module === module.name && r.flags === flags && r.tool === 'asyncify');
+        if (tool === 'asyncify-huge' && row.status === 'ok' && plain?.status === 'ok' && row.sha256 === plain.sha256) row.sameAs = 'asyncify';
         rows.push({ module: module.name, flags, tool, inputBytes: size, ...row });
         log(`${module.name} ${flags} ${tool}: ${row.status} ${row.seconds.toFixed(2)} s`
           + `${row.rssMB ? ` ${row.rssMB.toFixed(0)} MB` : ''}${row.bytes ? ` -> ${row.bytes} bytes, ${row.instrumented} instrumented` : ''}`
@@ -245,9 +253,9 @@ function variants(modulePath, transform, name) {
   const base = transform.baselines.find((b) => b.module === name);
   if (base?.optimized?.output) list.push({ id: 'wasm-opt -O', file: base.optimized.output });
   for (const flags of FLAGSETS) {
-    for (const tool of ['asyncify', 'asyncify-O3', 'wasm-opt-108']) {
+    for (const tool of RUN_TOOLS) {
       const row = transform.rows.find((r) => r.module === name && r.flags === flags && r.tool === tool);
-      if (row?.output) list.push({ id: `${tool} ${flags}`, tool, flags, file: row.output });
+      if (row?.output && !row.sameAs) list.push({ id: `${tool} ${flags}`, tool, flags, file: row.output });
     }
   }
   return list;

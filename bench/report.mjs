@@ -7,7 +7,18 @@ import { fileURLToPath } from 'node:url';
 const BEGIN = '<!-- BEGIN GENERATED RESULTS: bench/run.sh rewrites everything up to the END marker -->';
 const END = '<!-- END GENERATED RESULTS -->';
 
-const TOOL_NAMES = { asyncify: 'asyncify', 'asyncify-O3': 'asyncify -O3', 'wasm-opt-108': 'wasm-opt 108', 'wasm-opt-132': 'wasm-opt 132' };
+const TOOL_NAMES = {
+  asyncify: 'asyncify', 'asyncify-huge': 'asyncify --split huge', 'asyncify-O3': 'asyncify -O3',
+  'wasm-opt-108': 'wasm-opt 108', 'wasm-opt-132': 'wasm-opt 132',
+};
+const SAME_AS_O = '= -O';
+
+// Whether `--split huge` left the output of (module, flags) as `-O`'s (no function that big);
+// the runtime and compile steps then ran only the `-O` output.
+function hugeSameAsO(results, module, flags) {
+  return Boolean(results.transform.rows.find((r) => r.module === module && r.flags === flags
+    && r.tool === 'asyncify-huge')?.sameAs);
+}
 const FLAG_NAMES = { imports: '`--imports` one', all: 'no list', 'ignore-indirect': '`--ignore-indirect`' };
 
 const ok = (r) => r && r.status === 'ok';
@@ -86,31 +97,35 @@ function transformTables(results, targets) {
   const find = (module, flags, tool) => rows.find((r) => r.module === module && r.flags === flags && r.tool === tool);
   const sizeRows = [];
   const speedRows = [];
-  const sizeChecks = { 'wasm-opt-108': [], 'wasm-opt-132': [], net: [] };
+  const sizeChecks = { 'wasm-opt-108': [], 'wasm-opt-132': [], net: [], huge: [] };
   const speed = { fast: [], walrus: [], rss: [], rssWalrus: [] };
   for (const base of baselines) {
     const input = base.input;
     for (const flags of ['imports', 'all', 'ignore-indirect']) {
       const ours = find(base.module, flags, 'asyncify');
+      const huge = find(base.module, flags, 'asyncify-huge');
       const o3 = find(base.module, flags, 'asyncify-O3');
       const b108 = find(base.module, flags, 'wasm-opt-108');
       const b132 = find(base.module, flags, 'wasm-opt-132');
       if (!ours) continue;
       const a = added(ours, input);
       const pct = (x) => (x === null ? '' : ` (${x < 0 ? '' : '+'}${(100 * x / codeBytes(input)).toFixed(1)}%)`);
-      const cells = [ours, o3, b108, b132].map((r) => {
+      const cells = [ours, huge, o3, b108, b132].map((r) => {
         if (!r || r.status === 'skipped') return '–';
+        if (r.sameAs) return SAME_AS_O;
         if (!ok(r)) return r.status === 'timeout' ? `> ${timeout} s` : `✗ ${r.status}`;
         return `${kb(added(r, input))}${pct(added(r, input))}${r.reused ? '*' : ''}`;
       });
       // Where Binaryen added nothing (its -O shrank the rest as much as asyncify added), the
       // target is met only by adding no more than it did.
-      const vs = (theirs, list) => {
-        if (!ok(ours) || theirs === null) return '–';
-        const pass = theirs > 0 ? a <= 0.8 * theirs : a <= theirs;
-        list.push({ module: base.module, flags, x: theirs > 0 ? a / theirs : Infinity, pass });
-        return theirs > 0 ? `${ratio(a / theirs)} ${mark(pass)}` : `(Binaryen ≤ 0) ${mark(pass)}`;
+      const vs = (theirs, list, mine = a) => {
+        if (mine === null || theirs === null) return '–';
+        const pass = theirs > 0 ? mine <= 0.8 * theirs : mine <= theirs;
+        list.push({ module: base.module, flags, x: theirs > 0 ? mine / theirs : Infinity, pass });
+        return theirs > 0 ? `${ratio(mine / theirs)} ${mark(pass)}` : `(Binaryen ≤ 0) ${mark(pass)}`;
       };
+      // `--split huge` against wasm-opt 108, for the targets table only.
+      vs(added(b108, input), sizeChecks.huge, added(huge, input));
       const own = ok(b108) && ok(base.optimized) ? codeBytes(b108) - codeBytes(base.optimized) : null;
       const counts = [ours, b108, b132].map((r) => (ok(r) ? r.instrumented : '–')).join(' / ');
       sizeRows.push([base.module, FLAG_NAMES[flags], `${counts} of ${input.defined_funcs}`, ...cells,
@@ -162,6 +177,8 @@ function transformTables(results, targets) {
     summarize(sizeChecks['wasm-opt-132'], (c) => c.pass, (a, b) => a > b)]);
   targets.push(['(the same against wasm-opt 108 net of its own `-O`)',
     summarize(sizeChecks.net, (c) => c.pass, (a, b) => a > b)]);
+  targets.push(['(the same against wasm-opt 108, with `-O --split huge`)',
+    summarize(sizeChecks.huge, (c) => c.pass, (a, b) => a > b)]);
   // Where wasm-opt timed out the ratio is a lower bound (shown as ≥); counted as met only if
   // that bound reaches 50.
   targets.push(['Transform ≥ 50× faster than wasm-opt 108', summarize(speed.fast, (c) => c.x >= 50, (a, b) => a < b)]);
@@ -172,7 +189,7 @@ function transformTables(results, targets) {
     exponent === null ? { text: 'not measured', pass: null }
       : { text: `time ∝ size^${exponent.toFixed(2)} over ${points.length} modules`, pass: exponent <= 1.15 }]);
 
-  const validity = ['asyncify', 'asyncify-O3', 'wasm-opt-108', 'wasm-opt-132'].map((tool) => {
+  const validity = Object.keys(TOOL_NAMES).map((tool) => {
     const mine = rows.filter((r) => r.tool === tool);
     const invalid = mine.filter((r) => r.status === 'invalid').length;
     const failed = mine.filter((r) => r.status === 'error').length;
@@ -194,9 +211,10 @@ function transformTables(results, targets) {
     'their callers). The last columns are Binaryen\'s asyncify cost net of its optimizer (108\'s',
     '`--asyncify -O` output minus its `-O` output: its `-O` also shrinks the functions asyncify leaves',
     'alone) and our ratio to that. Target: ≤ 0.8× Binaryen (with `-O`; `-O3` trades size for speed:',
-    'every instrumented function also gets a copy for rewinding).',
+    'every instrumented function also gets a copy for rewinding; `-O --split huge` gives one only to',
+    `functions of more than 12,000 instructions, "${SAME_AS_O}" where there is none).`,
     '',
-    table(['module', 'flags', 'instrumented (asyncify / 108 / 132)', 'added: asyncify', 'added: -O3', 'added: wasm-opt 108',
+    table(['module', 'flags', 'instrumented (asyncify / 108 / 132)', 'added: asyncify', 'added: --split huge', 'added: -O3', 'added: wasm-opt 108',
       'added: wasm-opt 132', 'asyncify ÷ 108', 'asyncify ÷ 132', '108 net of its -O', 'asyncify ÷ 108 net'], sizeRows),
     '',
     '### Transform time and memory',
@@ -224,6 +242,7 @@ function runtimeTables(results, targets) {
   const out = [];
   const checks = { apps: [], kernels: [], interp: [] };
   const behaviour = [];
+  const state = (r) => (!r ? '–' : r.behaviour === 'same' ? '✓' : r.behaviour === 'error' ? `✗ (${r.error})` : '✗ differs');
   for (const w of [...new Set(rows.map((r) => r.workload))]) {
     for (const engine of ['node', 'wasmtime']) {
       const input = get(w, engine, 'input');
@@ -231,9 +250,12 @@ function runtimeTables(results, targets) {
       if (!input) continue;
       for (const flags of ['imports', 'all', 'ignore-indirect']) {
         const ours = get(w, engine, `asyncify ${flags}`);
+        const hugeSame = hugeSameAsO(results, w, flags);
+        const huge = hugeSame ? ours : get(w, engine, `asyncify-huge ${flags}`);
         const o3 = get(w, engine, `asyncify-O3 ${flags}`);
         const bin = get(w, engine, `wasm-opt-108 ${flags}`);
         const o = ours?.best && input.best ? ours.best / input.best : null;
+        const oh = huge?.best && input.best ? huge.best / input.best : null;
         const o3x = o3?.best && input.best ? o3.best / input.best : null;
         const b = bin?.best && optimized?.best ? bin.best / optimized.best : null;
         const kernel = !['sql.js', 'quickjs'].includes(w);
@@ -242,31 +264,36 @@ function runtimeTables(results, targets) {
         // Each target is checked for -O and for -O3 (cells: -O / -O3).
         if (o !== null && b !== null && ((!kernel && flags === 'all') || (w === 'interp' && flags === 'imports'))) {
           pass = o - 1 <= 0.5 * (b - 1);
+          const passh = oh !== null && oh - 1 <= 0.5 * (b - 1);
           const pass3 = o3x !== null && o3x - 1 <= 0.5 * (b - 1);
-          target = `≤ ½ Binaryen's ${mark(pass)} / ${mark(pass3)}`;
-          (kernel ? checks.interp : checks.apps).push({ w, engine, flags, o, o3: o3x, b, pass, pass3 });
+          target = `≤ ½ Binaryen's ${mark(pass)} / ${mark(passh)} / ${mark(pass3)}`;
+          (kernel ? checks.interp : checks.apps).push({ w, engine, flags, o, oh, o3: o3x, b, pass, passh, pass3 });
         }
         if (o !== null && kernel && flags === 'imports') {
           const p = o <= 1.05;
+          const ph = oh !== null && oh <= 1.05;
           const p3 = o3x !== null && o3x <= 1.05;
-          const cell = `≤ 1.05 ${mark(p)} / ${mark(p3)}`;
+          const cell = `≤ 1.05 ${mark(p)} / ${mark(ph)} / ${mark(p3)}`;
           target = target ? `${target}; ${cell}` : cell;
-          checks.kernels.push({ w, engine, o, o3: o3x, pass: p, pass3: p3 });
+          checks.kernels.push({ w, engine, o, oh, o3: o3x, pass: p, passh: ph, pass3: p3 });
         }
-        const state = (r) => (!r ? '–' : r.behaviour === 'same' ? '✓' : r.behaviour === 'error' ? `✗ (${r.error})` : '✗ differs');
+        const hugeCell = hugeSame ? SAME_AS_O : huge?.best ? secs(huge.best) : state(huge);
         out.push([w, engine, FLAG_NAMES[flags], secs(input.best), ours?.best ? secs(ours.best) : state(ours),
-          ratio(o), o3?.best ? secs(o3.best) : state(o3), ratio(o3x), secs(optimized?.best),
-          bin?.best ? secs(bin.best) : state(bin), ratio(b), target, `${state(ours)} / ${state(o3)} / ${state(bin)}`]);
-        for (const r of [ours, o3, bin]) if (r) behaviour.push(r);
+          ratio(o), hugeCell, hugeSame ? SAME_AS_O : ratio(oh), o3?.best ? secs(o3.best) : state(o3), ratio(o3x),
+          secs(optimized?.best), bin?.best ? secs(bin.best) : state(bin), ratio(b), target,
+          `${state(ours)} / ${hugeSame ? SAME_AS_O : state(huge)} / ${state(o3)} / ${state(bin)}`]);
+        for (const r of hugeSame ? [ours, o3, bin] : [ours, huge, o3, bin]) if (r) behaviour.push(r);
       }
     }
   }
   const fmt = (list, f) => list.map(f).join('; ');
-  // Runtime targets, once for -O and once for -O3 (the speed level).
-  for (const [level, key, pk] of [['-O', 'o', 'pass'], ['-O3', 'o3', 'pass3']]) {
+  // Runtime targets, for -O, -O --split huge and -O3 (the speed level).
+  for (const [level, key, pk] of [['-O', 'o', 'pass'], ['-O --split huge', 'oh', 'passh'], ['-O3', 'o3', 'pass3']]) {
     targets.push([`Runtime overhead ≤ ½ Binaryen's on sql.js and quickjs (no list), ${level}`, checks.apps.length ? {
       text: fmt(checks.apps, (c) => `${c.w} ${c.engine} ${ratio(c[key])} vs ${ratio(c.b)}`), pass: checks.apps.every((c) => c[pk]) }
       : { text: 'not measured', pass: null }]);
+    // No kernel has a function big enough for `--split huge`: its kernel rows would be -O's.
+    if (key === 'oh') continue;
     targets.push([`Runtime overhead ≤ 5% on the kernels (import list), ${level}`, checks.kernels.length ? {
       text: `${checks.kernels.filter((c) => c[pk]).length} of ${checks.kernels.length}; worst `
         + (() => { const w = checks.kernels.reduce((a, b) => ((a[key] ?? Infinity) > (b[key] ?? Infinity) ? a : b)); return `${ratio(w[key])} (${w.w}, ${w.engine})`; })(),
@@ -277,8 +304,8 @@ function runtimeTables(results, targets) {
   }
   const same = (tool) => behaviour.filter((r) => r.tool === tool);
   targets.push(['Same behaviour as the input (results and API checks), both engines',
-    { text: ['asyncify', 'asyncify-O3', 'wasm-opt-108'].map((t) => `${TOOL_NAMES[t]} ${same(t).filter((r) => r.behaviour === 'same').length} of ${same(t).length}`).join('; '),
-      pass: [...same('asyncify'), ...same('asyncify-O3')].every((r) => r.behaviour === 'same') }]);
+    { text: ['asyncify', 'asyncify-huge', 'asyncify-O3', 'wasm-opt-108'].map((t) => `${TOOL_NAMES[t]} ${same(t).filter((r) => r.behaviour === 'same').length} of ${same(t).length}`).join('; '),
+      pass: [...same('asyncify'), ...same('asyncify-huge'), ...same('asyncify-O3')].every((r) => r.behaviour === 'same') }]);
   return [
     '### Run time with no pauses',
     '',
@@ -288,10 +315,12 @@ function runtimeTables(results, targets) {
     'indexing, joining and sorting 50,000 rows (`bench/workloads/sqljs.sql`); quickjs evaluating',
     '`bench/workloads/quickjs.js`. Node runs the packages\' own JS glue; wasmtime runs the same',
     'exports with a minimal host (`bench/tool/src/emscripten.rs`). The last column checks behaviour',
-    '(asyncify / asyncify -O3 / Binaryen): results, printed output and the API checks equal the input\'s.',
+    '(asyncify / asyncify --split huge / asyncify -O3 / Binaryen): results, printed output and the API',
+    `checks equal the input's. "${SAME_AS_O}": \`--split huge\` split nothing, so its output is -O's.`,
     '',
-    table(['workload', 'engine', 'flags', 'input', 'asyncify', 'overhead', 'asyncify -O3', 'overhead -O3',
-      'wasm-opt -O', 'wasm-opt --asyncify -O', 'Binaryen overhead', 'target (-O / -O3)', 'behaviour'], out),
+    table(['workload', 'engine', 'flags', 'input', 'asyncify', 'overhead', 'asyncify --split huge', 'overhead --split huge',
+      'asyncify -O3', 'overhead -O3', 'wasm-opt -O', 'wasm-opt --asyncify -O', 'Binaryen overhead',
+      'target (-O / --split huge / -O3)', 'behaviour'], out),
   ].join('\n');
 }
 
@@ -307,10 +336,12 @@ function compileTable(results) {
       if (!input) continue;
       const cells = ['imports', 'all', 'ignore-indirect'].map((f) => {
         const o = get(`asyncify ${f}`);
+        const huge = get(`asyncify-huge ${f}`);
         const o3 = get(`asyncify-O3 ${f}`);
         const b = get(`wasm-opt-108 ${f}`);
         const show = (r, base) => (!r ? '–' : r.seconds === null ? `✗ (${r.error})` : `${secs(r.seconds)} (${ratio(r.seconds / base.seconds, 1)})`);
-        return `${show(o, input)} / ${show(o3, input)} / ${optimized ? show(b, optimized) : '–'}`;
+        const hugeCell = hugeSameAsO(results, w, f) ? SAME_AS_O : show(huge, input);
+        return `${show(o, input)} / ${hugeCell} / ${show(o3, input)} / ${optimized ? show(b, optimized) : '–'}`;
       });
       out.push([w, engine, secs(input.seconds), secs(optimized?.seconds), ...cells]);
     }
@@ -320,8 +351,8 @@ function compileTable(results) {
     '',
     'Time to compile the module (node: `new WebAssembly.Module` with lazy compilation off, so the',
     'whole module is compiled by Liftoff, or by TurboFan with `--no-liftoff`; wasmtime:',
-    '`Module::new`, Cranelift). Cells: asyncify (÷ input) / asyncify -O3 (÷ input) / wasm-opt 108',
-    '`--asyncify -O` (÷ its `-O`).',
+    '`Module::new`, Cranelift). Cells: asyncify (÷ input) / asyncify --split huge (÷ input) /',
+    'asyncify -O3 (÷ input) / wasm-opt 108 `--asyncify -O` (÷ its `-O`).',
     '',
     table(['workload', 'engine', 'input', 'wasm-opt -O', `${FLAG_NAMES.imports}`, FLAG_NAMES.all, FLAG_NAMES['ignore-indirect']], out),
   ].join('\n');
