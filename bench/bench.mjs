@@ -355,6 +355,40 @@ function compileStep(modules, transform) {
   return rows;
 }
 
+// Real programs that really pause: node runs each transformed sql.js and quickjs (the
+// flag sets where imports may pause: the one import, or every import) with every call of a
+// pausing import turned into an unwind and a rewind (bench/node/pauses.mjs), and checks the
+// results and API checks against the input's unpaused run. Also counts the pauses and the
+// bytes they saved.
+function pausedStep(modules, transform) {
+  const rows = [];
+  for (const w of WORKLOADS.filter((x) => !x.n)) {
+    const module = modules.find((m) => m.name === w.module);
+    if (!module) continue;
+    const driver = path.join(BENCH, 'node', w.module === 'sql.js' ? 'sqljs.mjs' : 'quickjs.mjs');
+    const run = (file, pause) => {
+      const r = measure('node', [driver, CACHE, file, w.script, '0', '1', ...(pause ? [pause] : [])], { timeout: 900 });
+      return r.status === 'ok' ? { out: parseLast(r.stdout) } : { error: why(r) };
+    };
+    const reference = run(module.path, null);
+    if (reference.error) {
+      log(`paused ${w.module}: the input failed: ${reference.error}`);
+      continue;
+    }
+    const expected = JSON.stringify([reference.out.results, reference.out.check]);
+    for (const v of variants(module.path, transform, w.module)) {
+      if (!v.tool || v.flags === 'ignore-indirect') continue;
+      const r = run(v.file, v.flags === 'imports' ? module.import : 'all');
+      const same = !r.error && JSON.stringify([r.out.results, r.out.check]) === expected;
+      rows.push({ workload: w.module, tool: v.tool, flags: v.flags, behaviour: r.error ? 'error' : same ? 'same' : 'different',
+        error: r.error ?? null, pauses: r.out?.pauses ?? null, pausedBytes: r.out?.pausedBytes ?? null,
+        deepest: r.out?.deepest ?? null });
+      log(`paused ${w.module} ${v.id}: ${rows.at(-1).behaviour}, ${rows.at(-1).pauses} pauses, ${rows.at(-1).pausedBytes} bytes`);
+    }
+  }
+  return rows;
+}
+
 // ---- pause+resume cost --------------------------------------------------------------
 
 const DEPTHS = [1, 10, 100, 1000];
@@ -459,7 +493,10 @@ function main() {
   const empty = { rows: [], baselines: [] };
   const transform = options.steps.includes('transform') ? step('transform', () => transformStep(modules)) : empty;
   results.transform = transform;
-  if (options.steps.includes('runtime')) results.runtime = step('runtime', () => runtimeStep(modules, transform));
+  if (options.steps.includes('runtime')) {
+    results.runtime = step('runtime', () => runtimeStep(modules, transform));
+    results.paused = step('paused', () => pausedStep(modules, transform));
+  }
   if (options.steps.includes('compile')) results.compile = step('compile', () => compileStep(modules, transform));
   if (options.steps.includes('pause')) results.pause = step('pause', () => pauseStep(path.join(BUILD, 'kernels')));
   results.steps.total = since(started);
@@ -495,6 +532,10 @@ function writeCsvs(dir, results) {
   if (results.runtime) {
     fs.writeFileSync(path.join(dir, 'runtime.csv'), csv(results.runtime, ['workload', 'engine', 'variant', 'best',
       'median', 'runs', 'behaviour', 'error']));
+  }
+  if (results.paused) {
+    fs.writeFileSync(path.join(dir, 'paused.csv'), csv(results.paused, ['workload', 'tool', 'flags', 'behaviour',
+      'pauses', 'pausedBytes', 'deepest', 'error']));
   }
   if (results.compile) {
     fs.writeFileSync(path.join(dir, 'compile.csv'), csv(results.compile, ['workload', 'engine', 'variant', 'seconds', 'error']));

@@ -1,24 +1,39 @@
-// node quickjs.mjs CACHE FILE SCRIPT WARMUP REPS: quickjs-emscripten (the sync release build,
-// 0.32.0) with the module FILE, through quickjs-emscripten-core's own API. Runs a small check
-// (host functions, promises, exceptions), then evaluates SCRIPT in a fresh context each time.
+// node quickjs.mjs CACHE FILE SCRIPT WARMUP REPS [PAUSE]: quickjs-emscripten (the sync release
+// build, 0.32.0) with the module FILE, through quickjs-emscripten-core's own API. Runs a small
+// check (host functions, promises, exceptions), then evaluates SCRIPT in a fresh context each
+// time. PAUSE: as in sqljs.mjs (every call of the imports that may pause pauses).
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { compile, repeat, print } from './common.mjs';
+import { pausingImports } from './pauses.mjs';
 
-const [cache, file, scriptFile, warmup, reps] = process.argv.slice(2);
+const [cache, file, scriptFile, warmup, reps, pause] = process.argv.slice(2);
 const require = createRequire(import.meta.url);
 const core = require(`${cache}/node_modules/quickjs-emscripten-core`);
 const release = require(`${cache}/node_modules/@jitl/quickjs-wasmfile-release-sync`);
 const { module, compile: compileTime } = compile(file);
+const pauser = pausingImports(pause);
+let malloc = null;
+const glue = fs.readFileSync(`${cache}/node_modules/@jitl/quickjs-wasmfile-release-sync/dist/emscripten-module.cjs`, 'utf8');
+const MALLOC = glue.match(/\b_malloc=\w+\.(\w+)/)?.[1];
+if (pauser && !MALLOC) throw new Error('no `_malloc` in the glue (a different Emscripten version?)');
 const variant = core.newVariant(release.default ?? release, {
   emscriptenModule: {
     instantiateWasm(imports, done) {
-      done(new WebAssembly.Instance(module, imports), module);
+      if (!pauser) {
+        done(new WebAssembly.Instance(module, imports), module);
+      } else {
+        const instance = pauser.wrapInstance(new WebAssembly.Instance(module, pauser.wrapImports(imports)));
+        // The glue's name for `malloc` (its exports are minified).
+        malloc = instance.exports[MALLOC];
+        done(instance, module);
+      }
       return {};
     },
   },
 });
 const QuickJS = await core.newQuickJSWASMModuleFromVariant(variant);
+pauser?.start(malloc);
 
 const check = (() => {
   const vm = QuickJS.newContext();
@@ -53,4 +68,4 @@ const { times, results } = repeat(Number(warmup), Number(reps), () => {
   vm.dispose();
   return value;
 });
-print({ file, compile: compileTime, times, results, check });
+print({ file, compile: compileTime, times, results, check, ...pauser?.stats() });

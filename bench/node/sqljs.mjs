@@ -1,21 +1,30 @@
-// node sqljs.mjs CACHE FILE SQL WARMUP REPS: sql.js@1.16.0's own JS glue with the module FILE
-// (given precompiled through Emscripten's `instantiateWasm` hook). Runs a few API checks
-// (parameters, prepared statements, a JS function called from SQL), then the workload SQL
-// (Database.run = sqlite3_exec) on a fresh database each time, timed, and its checksum query.
+// node sqljs.mjs CACHE FILE SQL WARMUP REPS [PAUSE]: sql.js@1.16.0's own JS glue with the
+// module FILE (given precompiled through Emscripten's `instantiateWasm` hook). Runs a few API
+// checks (parameters, prepared statements, a JS function called from SQL), then the workload
+// SQL (Database.run = sqlite3_exec) on a fresh database each time, timed, and its checksum
+// query. PAUSE (`all`, or an import as `module.name`): the module was transformed so that
+// those imports may pause, and every call of them does (see pauses.mjs).
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { compile, repeat, print } from './common.mjs';
+import { pausingImports } from './pauses.mjs';
 
-const [cache, file, sqlFile, warmup, reps] = process.argv.slice(2);
+const [cache, file, sqlFile, warmup, reps, pause] = process.argv.slice(2);
 const require = createRequire(import.meta.url);
 const initSqlJs = require(`${cache}/node_modules/sql.js/dist/sql-wasm.js`);
 const { module, compile: compileTime } = compile(file);
+const pauser = pausingImports(pause);
 const SQL = await initSqlJs({
   instantiateWasm(imports, done) {
-    done(new WebAssembly.Instance(module, imports), module);
+    if (!pauser) {
+      done(new WebAssembly.Instance(module, imports), module);
+    } else {
+      done(pauser.wrapInstance(new WebAssembly.Instance(module, pauser.wrapImports(imports))), module);
+    }
     return {};
   },
 });
+pauser?.start(SQL._malloc);
 
 const check = (() => {
   const db = new SQL.Database();
@@ -43,4 +52,4 @@ const { times, results } = repeat(Number(warmup), Number(reps), () => {
   db.close();
   return value;
 });
-print({ file, compile: compileTime, times, results, check });
+print({ file, compile: compileTime, times, results, check, ...pauser?.stats() });
