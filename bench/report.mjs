@@ -341,6 +341,11 @@ function pausedTable(results, targets) {
     text: `${ours.filter((r) => r.behaviour === 'same').length} of ${ours.length} transforms; `
       + `${rows.reduce((n, r) => n + (r.pauses ?? 0), 0).toLocaleString('en-US')} pauses in all`,
     pass: ours.length > 0 && ours.every((r) => r.behaviour === 'same') }]);
+  const ratios = rows.filter((r) => r.tool === 'asyncify' && r.pausedBytes && binaryen(r)?.pausedBytes)
+    .map((r) => ({ r, x: r.pausedBytes / binaryen(r).pausedBytes }));
+  targets.push(['Bytes saved over real pauses ≤ 0.7× Binaryen\'s (sql.js and quickjs paused at every pausing import call), -O', ratios.length ? {
+    text: ratios.map(({ r, x }) => `${r.workload} ${FLAG_NAMES[r.flags]} ${ratio(x)}`).join('; '),
+    pass: ratios.every(({ x }) => x <= 0.7) } : { text: 'not measured', pass: null }]);
   return [
     '### Real programs, paused at every import call',
     '',
