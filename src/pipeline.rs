@@ -220,26 +220,29 @@ fn instrument(
         // ... then the flow pass runs on them in parallel, adding locals to the module as it
         // goes...
         let locals = ir::SharedLocals::new(&mut module.locals);
-        let (results, owners) = workers.map(taken, None, |(index, func, body_ty, input)| {
-            let cx = Context {
-                graph: &graph,
-                decision: &decision,
-                oracle: &oracle,
-                func_types: &func_types,
-                runtime: &runtime,
-                asserts: options.asserts,
-                non_nullable,
-            };
-            let mut p = prepare(&cx, index, func, body_ty, input, &locals, &module.types)?;
-            // The input's buffers the flow pass replaced are freed by the calling
-            // thread (see `FlowResult::retired`).
-            workers.discard(std::mem::take(&mut p.shape.retired));
-            let pause_points = stack_bound::pause_points(&p.func, &p.shape.pause_sites, &graph);
-            // ... and after it, what to save (liveness, coalescing)...
-            choose_saved(&mut p, |local| locals.ty(local), options)
-                .map_err(failed_in(&graph.funcs[index].name))?;
-            Ok((p, pause_points))
-        });
+        let size =
+            |(_, _, _, input): &(usize, LocalFunction, _, stack_types::Body<'_>)| input.size();
+        let (results, owners) =
+            workers.map_heaviest_first(taken, size, |(index, func, body_ty, input)| {
+                let cx = Context {
+                    graph: &graph,
+                    decision: &decision,
+                    oracle: &oracle,
+                    func_types: &func_types,
+                    runtime: &runtime,
+                    asserts: options.asserts,
+                    non_nullable,
+                };
+                let mut p = prepare(&cx, index, func, body_ty, input, &locals, &module.types)?;
+                // The input's buffers the flow pass replaced are freed by the calling
+                // thread (see `FlowResult::retired`).
+                workers.discard(std::mem::take(&mut p.shape.retired));
+                let pause_points = stack_bound::pause_points(&p.func, &p.shape.pause_sites, &graph);
+                // ... and after it, what to save (liveness, coalescing)...
+                choose_saved(&mut p, |local| locals.ty(local), options)
+                    .map_err(failed_in(&graph.funcs[index].name))?;
+                Ok((p, pause_points))
+            });
         let mut prepared = Vec::with_capacity(batch.len());
         for result in results {
             let (p, pause_points) = result?;

@@ -214,7 +214,34 @@ impl Workers<'_> {
         owners: Option<&[usize]>,
         f: impl Fn(T) -> R + Sync,
     ) -> (Vec<R>, Vec<usize>) {
+        let order: Vec<usize> = (0..items.len()).collect();
+        self.map_in(items, owners, &order, f)
+    }
+
+    /// [`Workers::map`] with the items handed to the first free thread heaviest first (by
+    /// `weight`, ties in item order), so that a big item does not start last and keep the
+    /// other threads waiting at the end; results are still in item order.
+    pub fn map_heaviest_first<T: Send, R: Send>(
+        &self,
+        items: Vec<T>,
+        weight: impl Fn(&T) -> usize,
+        f: impl Fn(T) -> R + Sync,
+    ) -> (Vec<R>, Vec<usize>) {
+        let mut order: Vec<usize> = (0..items.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(weight(&items[i])));
+        self.map_in(items, None, &order, f)
+    }
+
+    /// [`Workers::map`], with free threads taking the items in `order` (a permutation).
+    fn map_in<T: Send, R: Send>(
+        &self,
+        items: Vec<T>,
+        owners: Option<&[usize]>,
+        order: &[usize],
+        f: impl Fn(T) -> R + Sync,
+    ) -> (Vec<R>, Vec<usize>) {
         let n = items.len();
+        debug_assert_eq!(order.len(), n);
         let slots: Vec<Slot<T, R>> = items
             .into_iter()
             .map(|item| Mutex::new((Some(item), None)))
@@ -243,7 +270,7 @@ impl Workers<'_> {
                     if i >= n {
                         break;
                     }
-                    handle(i, me);
+                    handle(order[i], me);
                 });
             }
         }
@@ -272,6 +299,33 @@ mod tests {
                 let (same, again) = workers.map(items, Some(&owners), |i| i + 1);
                 assert_eq!(same, (1..101).collect::<Vec<_>>());
                 assert_eq!(again, owners, "{threads} threads");
+            });
+        }
+    }
+
+    #[test]
+    fn heaviest_items_are_taken_first_and_results_stay_in_item_order() {
+        // One thread: the order it handles items in is the order they are taken in.
+        scope(1, 1 << 20, |workers| {
+            let taken = std::sync::Mutex::new(Vec::new());
+            let weights = [3, 9, 1, 9, 5];
+            let (results, _) = workers.map_heaviest_first(
+                (0..weights.len()).collect(),
+                |&i| weights[i],
+                |i| {
+                    taken.lock().unwrap().push(i);
+                    i * 10
+                },
+            );
+            assert_eq!(results, [0, 10, 20, 30, 40]);
+            assert_eq!(*taken.lock().unwrap(), [1, 3, 4, 0, 2]);
+        });
+        for threads in [2, 3] {
+            scope(threads, 1 << 20, |workers| {
+                let (results, owners) =
+                    workers.map_heaviest_first((0..50).collect(), |&i: &usize| i % 7, |i| i + 1);
+                assert_eq!(results, (1..51).collect::<Vec<_>>());
+                assert!(owners.iter().all(|&o| o < workers.threads()));
             });
         }
     }
