@@ -186,9 +186,11 @@ impl<'a> Solver<'a> {
     fn interference(self, live_in: BitSet) -> Interference {
         let mut rows = self.rows.unwrap_or_default();
         // Interference is symmetric; the solver filled the writer's side only.
+        let mut others = Vec::new();
         for a in 0..rows.len() {
-            let others: Vec<usize> = rows[a].iter().collect();
-            for b in others {
+            others.clear();
+            others.extend(rows[a].iter());
+            for &b in &others {
                 rows[b].insert(a);
             }
         }
