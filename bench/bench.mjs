@@ -38,6 +38,8 @@ const HELP = `usage: bench/run.sh [--quick] [options]
   --modules A,B       only these modules (names as in the tables; kernels: matmul,
                       fannkuch, nbody, interp)
   --steps A,B         only these steps: transform, runtime, compile, pause
+  --rounds N          rounds over all variants in the runtime and compile steps (default
+                      3; 1 with --quick): more rounds, less noise from a shared machine
   --no-npm-binaryen   leave out npm binaryen (wasm-opt 132, the slow JS build)
   --reuse-binaryen    reuse Binaryen's transform results from earlier runs with the same
                       input, version and flags (cached under the corpus cache), instead of
@@ -48,7 +50,7 @@ const HELP = `usage: bench/run.sh [--quick] [options]
 
 function parseOptions(argv) {
   const o = {
-    quick: false, timeout: null, modules: null, steps: ['transform', 'runtime', 'compile', 'pause'],
+    quick: false, timeout: null, rounds: null, modules: null, steps: ['transform', 'runtime', 'compile', 'pause'],
     npmBinaryen: true, reuseBinaryen: false, book: true,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -59,6 +61,7 @@ function parseOptions(argv) {
     };
     if (a === '--quick') o.quick = true;
     else if (a === '--timeout') o.timeout = Number(value());
+    else if (a === '--rounds') o.rounds = Number(value());
     else if (a === '--modules') o.modules = value().split(',');
     else if (a === '--steps') o.steps = value().split(',');
     else if (a === '--no-npm-binaryen') o.npmBinaryen = false;
@@ -70,6 +73,7 @@ function parseOptions(argv) {
     } else throw new Error(`unknown option ${a}\n\n${HELP}`);
   }
   o.timeout ??= o.quick ? 180 : 600;
+  if (o.rounds !== null && !(Number.isInteger(o.rounds) && o.rounds >= 1)) throw new Error('--rounds needs a whole number of at least 1');
   return o;
 }
 
@@ -87,6 +91,7 @@ const QUICK_BINARYEN_BYTES = 1.1e6;
 const EFFORT = options.quick
   ? { rounds: 1, reps: 3, warmup: 1, turbofan: false }
   : { rounds: 3, reps: 5, warmup: 2, turbofan: true };
+if (options.rounds !== null) EFFORT.rounds = options.rounds;
 
 const FLAGSETS = ['imports', 'all', 'ignore-indirect'];
 // `asyncify-O3`: our speed level (each instrumented function split into a normal-mode copy and a

@@ -68,7 +68,8 @@ function context(results) {
   const e = results.environment;
   const o = results.options;
   const command = `bench/run.sh${o.quick ? ' --quick' : ''}${o.modules ? ` --modules ${o.modules.join(',')}` : ''}`
-    + `${o.steps.length < 4 ? ` --steps ${o.steps.join(',')}` : ''}${o.reuseBinaryen ? ' --reuse-binaryen' : ''}`
+    + `${o.steps.length < 4 ? ` --steps ${o.steps.join(',')}` : ''}${o.rounds ? ` --rounds ${o.rounds}` : ''}`
+    + `${o.reuseBinaryen ? ' --reuse-binaryen' : ''}`
     + `${o.npmBinaryen ? '' : ' --no-npm-binaryen'}`;
   const steps = Object.entries(results.steps).map(([k, v]) => `${k} ${(v / 60).toFixed(1)} min`).join(', ');
   const samples = [...(e.loadDuringRun ?? [])].sort((a, b) => a - b);
