@@ -64,24 +64,37 @@ function timeCell(row, timeout) {
   return `${secs(row.seconds)}${row.reused ? '*' : ''}`;
 }
 
-function context(results) {
-  const e = results.environment;
-  const o = results.options;
-  const command = `bench/run.sh${o.quick ? ' --quick' : ''}${o.modules ? ` --modules ${o.modules.join(',')}` : ''}`
+function commandLine(o) {
+  return `bench/run.sh${o.quick ? ' --quick' : ''}${o.modules ? ` --modules ${o.modules.join(',')}` : ''}`
     + `${o.steps.length < 4 ? ` --steps ${o.steps.join(',')}` : ''}${o.rounds ? ` --rounds ${o.rounds}` : ''}`
     + `${o.reuseBinaryen ? ' --reuse-binaryen' : ''}`
     + `${o.npmBinaryen ? '' : ' --no-npm-binaryen'}`;
+}
+
+// When a run is on the machine, with its load.
+function runLine(results) {
+  const e = results.environment;
   const steps = Object.entries(results.steps).map(([k, v]) => `${k} ${(v / 60).toFixed(1)} min`).join(', ');
   const samples = [...(e.loadDuringRun ?? [])].sort((a, b) => a - b);
   const load = samples.length
     ? `; load average during the run ${samples[Math.floor(samples.length / 2)].toFixed(1)} (median; `
       + `${samples[0].toFixed(1)} to ${samples[samples.length - 1].toFixed(1)})`
     : '';
+  return `${e.date.slice(0, 16).replace('T', ' ')} UTC with \`${commandLine(results.options)}\` (${steps}); load average`
+    + ` ${e.loadAtStart[0].toFixed(1)} at the start${load}${e.loadAtStart[0] > 1.5 ? ': other work shared the cores' : ''}`;
+}
+
+function context(results) {
+  const e = results.environment;
+  const o = results.options;
+  const from = results.transformFrom;
   return [
-    `Run of ${e.date.slice(0, 16).replace('T', ' ')} UTC with \`${command}\` (${steps}).`,
+    from
+      ? `Run of ${runLine(results)}. The transform tables (size, time and memory) come from the run of ${runLine(from)}`
+        + ', on the same asyncify build: shared machines have slow spells, and the two steps were each taken from a run without one.'
+      : `Run of ${runLine(results)}.`,
     '',
-    `- Machine: ${e.cpu}, ${e.cores} cores, ${e.memoryGB} GB, ${e.os}, Linux ${e.kernel}; load average`
-      + ` ${e.loadAtStart[0].toFixed(1)} at the start${load}${e.loadAtStart[0] > 1.5 ? ': other work shared the cores' : ''}.`,
+    `- Machine: ${e.cpu}, ${e.cores} cores, ${e.memoryGB} GB, ${e.os}, Linux ${e.kernel}.`,
     `- asyncify ${e.asyncify} (release build, ${e.asyncifyBinary}); ${e.wasmOpt108} (Debian, native); ${e.wasmOpt132} (npm \`binaryen\`, JS);`
       + ` walrus ${e.walrus}; node ${e.node}; wasmtime ${e.wasmtime}; ${e.rustc}; ${e.clang}.`,
     `- Corpus: ${e.corpus.join(', ')}; kernels from \`bench/kernels/\`.`,
@@ -477,9 +490,19 @@ export function writeReport(results, reportPath, bookPath) {
   fs.writeFileSync(bookPath, `${book.slice(0, begin + BEGIN.length)}\n\n${markdown}\n${book.slice(end)}`);
 }
 
+// `node bench/report.mjs [RESULTS] [TRANSFORM_RESULTS]`: with a second file, the transform
+// tables come from it (a run of the same asyncify build) and the rest from the first.
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const bench = path.dirname(fileURLToPath(import.meta.url));
   const file = process.argv[2] ?? path.join(bench, 'results/latest.json');
   const results = JSON.parse(fs.readFileSync(file, 'utf8'));
+  if (process.argv[3]) {
+    const other = JSON.parse(fs.readFileSync(process.argv[3], 'utf8'));
+    if (other.environment.asyncifyBinary !== results.environment.asyncifyBinary) {
+      throw new Error(`${process.argv[3]} is a run of another asyncify build (${other.environment.asyncifyBinary})`);
+    }
+    results.transform = other.transform;
+    results.transformFrom = { environment: other.environment, options: other.options, steps: other.steps };
+  }
   writeReport(results, path.join(path.dirname(file), 'report.md'), path.join(bench, '../book/src/performance.md'));
 }
