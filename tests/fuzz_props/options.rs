@@ -148,7 +148,22 @@ pub fn arbitrary_options(u: &mut Unstructured, names: &Names) -> Options {
     options.verbose = odds(u, 1, 8);
     options.optimize = u.int_in_range(0..=3).unwrap_or(0);
     options.epilogues = arbitrary_epilogues(u);
+    options.split = arbitrary_split(u, options.optimize);
     options
+}
+
+/// Which functions get a copy for rewinding, when optimizing: mostly the level's default,
+/// sometimes the other extreme (`-O1 --split all`, `-O3 --split none`). `huge` is left out:
+/// generated functions are far below its threshold, so it would be `none` again.
+pub fn arbitrary_split(u: &mut Unstructured, optimize: u8) -> Option<asyncify::Split> {
+    if optimize == 0 {
+        return None;
+    }
+    match u.int_in_range(0..=3u8).unwrap_or(0) {
+        0 => Some(asyncify::Split::None),
+        1 => Some(asyncify::Split::All),
+        _ => None,
+    }
 }
 
 /// An epilogue layout; exact (the one splitting most) when the bytes have run out.
@@ -196,6 +211,14 @@ pub fn describe(options: &Options) -> String {
     }
     if options.epilogues != asyncify::Epilogues::Auto {
         flags.push(format!("--epilogues {}", options.epilogues));
+    }
+    if let Some(split) = options.split {
+        let which = match split {
+            asyncify::Split::None => "none",
+            asyncify::Split::Huge => "huge",
+            asyncify::Split::All => "all",
+        };
+        flags.push(format!("--split {which}"));
     }
     if flags.is_empty() {
         "(no flags)".into()

@@ -6,7 +6,7 @@
 //! several interleaved coroutines, each with its own buffer, and call exports while paused.
 
 use super::host::{CallResult, HostConfig, Outcome, Policy, RunError, Session};
-use super::options::{arbitrary_epilogues, describe, is_documented_refusal, odds};
+use super::options::{arbitrary_epilogues, arbitrary_split, describe, is_documented_refusal, odds};
 use super::program::{Limits, Program, async_imports, generate};
 use super::{Failure, stat};
 use arbitrary::Unstructured;
@@ -75,6 +75,7 @@ pub fn arbitrary_setup(u: &mut Unstructured, program: &Program) -> Setup {
         _ => {}
     }
     options.epilogues = arbitrary_epilogues(u);
+    options.split = arbitrary_split(u, options.optimize);
     let multi = program.calls.len() > 1;
     Setup {
         policy,
