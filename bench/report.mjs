@@ -22,6 +22,8 @@ function hugeSameAsO(results, module, flags) {
 const FLAG_NAMES = { imports: '`--imports` one', all: 'no list', 'ignore-indirect': '`--ignore-indirect`' };
 
 const ok = (r) => r && r.status === 'ok';
+// A run's behaviour against the input's: ✓, or what went wrong.
+const behaviourCell = (r) => (!r ? '–' : r.behaviour === 'same' ? '✓' : r.behaviour === 'error' ? `✗ (${r.error})` : '✗ differs');
 const mark = (pass) => (pass === null || pass === undefined ? '?' : pass ? '✓' : '✗');
 
 function secs(s) {
@@ -256,7 +258,6 @@ function runtimeTables(results, targets) {
   const out = [];
   const checks = { apps: [], kernels: [], interp: [] };
   const behaviour = [];
-  const state = (r) => (!r ? '–' : r.behaviour === 'same' ? '✓' : r.behaviour === 'error' ? `✗ (${r.error})` : '✗ differs');
   for (const w of [...new Set(rows.map((r) => r.workload))]) {
     for (const engine of ['node', 'wasmtime']) {
       const input = get(w, engine, 'input');
@@ -291,11 +292,11 @@ function runtimeTables(results, targets) {
           target = target ? `${target}; ${cell}` : cell;
           checks.kernels.push({ w, engine, o, oh, o3: o3x, pass: p, passh: ph, pass3: p3 });
         }
-        const hugeCell = hugeSame ? SAME_AS_O : huge?.best ? secs(huge.best) : state(huge);
-        out.push([w, engine, FLAG_NAMES[flags], secs(input.best), ours?.best ? secs(ours.best) : state(ours),
-          ratio(o), hugeCell, hugeSame ? SAME_AS_O : ratio(oh), o3?.best ? secs(o3.best) : state(o3), ratio(o3x),
-          secs(optimized?.best), bin?.best ? secs(bin.best) : state(bin), ratio(b), target,
-          `${state(ours)} / ${hugeSame ? SAME_AS_O : state(huge)} / ${state(o3)} / ${state(bin)}`]);
+        const hugeCell = hugeSame ? SAME_AS_O : huge?.best ? secs(huge.best) : behaviourCell(huge);
+        out.push([w, engine, FLAG_NAMES[flags], secs(input.best), ours?.best ? secs(ours.best) : behaviourCell(ours),
+          ratio(o), hugeCell, hugeSame ? SAME_AS_O : ratio(oh), o3?.best ? secs(o3.best) : behaviourCell(o3), ratio(o3x),
+          secs(optimized?.best), bin?.best ? secs(bin.best) : behaviourCell(bin), ratio(b), target,
+          `${behaviourCell(ours)} / ${hugeSame ? SAME_AS_O : behaviourCell(huge)} / ${behaviourCell(o3)} / ${behaviourCell(bin)}`]);
         for (const r of hugeSame ? [ours, o3, bin] : [ours, huge, o3, bin]) if (r) behaviour.push(r);
       }
     }
@@ -341,12 +342,11 @@ function runtimeTables(results, targets) {
 function pausedTable(results, targets) {
   const rows = results.paused;
   if (!rows?.length) return '';
-  const state = (r) => (r.behaviour === 'same' ? '✓' : r.behaviour === 'error' ? `✗ (${r.error})` : '✗ differs');
   const binaryen = (r) => rows.find((b) => b.workload === r.workload && b.flags === r.flags && b.tool === 'wasm-opt-108');
   const out = rows.map((r) => {
     const b = binaryen(r);
     const vs = r.tool !== 'wasm-opt-108' && b?.pausedBytes && r.pausedBytes !== null ? ratio(r.pausedBytes / b.pausedBytes) : '–';
-    return [r.workload, FLAG_NAMES[r.flags], TOOL_NAMES[r.tool], state(r), r.pauses ?? '–',
+    return [r.workload, FLAG_NAMES[r.flags], TOOL_NAMES[r.tool], behaviourCell(r), r.pauses ?? '–',
       r.pausedBytes === null ? '–' : kb(r.pausedBytes), r.pauses ? (r.pausedBytes / r.pauses).toFixed(0) : '–',
       r.deepest ?? '–', vs];
   });

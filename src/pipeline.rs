@@ -203,8 +203,6 @@ fn instrument(
         .any(|l| matches!(l.ty(), walrus::ValType::Ref(r) if !r.nullable));
     // Input code instrumented since memory was last given back (see `release_freed_memory`).
     let mut taken_bytes = 0;
-    // Functions given a copy for rewinding (see `Options::split`).
-    let mut split_count = 0;
     for batch in to_instrument.chunks(BATCH) {
         // Each function's body comes out of the module (and of the oracle), and a multi-value
         // result type is added for the block its body moves into...
@@ -267,7 +265,6 @@ fn instrument(
                     let rewind = add_copy(&mut module, p.id, &rewind_name(name));
                     changes.append(&mut indices, &[rewind], &[], &[]);
                     changes.copy_of.insert(rewind, p.id);
-                    split_count += 1;
                     rewind
                 })
             })
@@ -342,7 +339,8 @@ fn instrument(
                 "instrumented {} of {} functions{}",
                 to_instrument.len(),
                 graph.funcs.iter().filter(|f| f.import.is_none()).count(),
-                match split_count {
+                // The copies for rewinding are the only copies the pipeline makes.
+                match changes.copy_of.len() {
                     0 => String::new(),
                     n => format!(" ({n} with a copy for rewinding, `$name$rewind`)"),
                 }
