@@ -159,8 +159,16 @@ impl PointerWidth {
     }
 }
 
-/// Size of the call index at the bottom of every frame.
+/// Size of the call index at the bottom of a fixed-size frame.
 pub const CALL_INDEX_BYTES: u32 = 4;
+
+/// A frame holding a prefix of its function's saved locals (see
+/// [`crate::analysis::save_groups::prefixes`]) ends with one `i32` word: the call index in
+/// the low bits, the prefix's size in bytes shifted left by this much.
+pub const PREFIX_SIZE_SHIFT: u32 = 16;
+
+/// The largest call index, and the largest prefix size, such a word can hold.
+pub const PREFIX_FIELD_MAX: u32 = (1 << PREFIX_SIZE_SHIFT) - 1;
 
 /// Alignment (in bytes) used for every access to the asyncify stack; pointers given by the
 /// host are assumed to be at least this aligned.

@@ -12,6 +12,7 @@
 //! 5. Write: splice the changes into the input, then validate the result. An invalid result
 //!    is a bug in asyncify and is reported as one, never returned.
 
+use crate::abi;
 use crate::analysis::call_graph::CallGraph;
 use crate::analysis::can_pause::{self, Instrumentation};
 use crate::analysis::stack_types::{self, StackTypeOracle};
@@ -201,6 +202,8 @@ fn instrument(
         .locals
         .iter()
         .any(|l| matches!(l.ty(), walrus::ValType::Ref(r) if !r.nullable));
+    // Added once some function's frames hold prefixes of its saved locals.
+    let mut prefix_helpers = None;
     // Input code instrumented since memory was last given back (see `release_freed_memory`).
     let mut taken_bytes = 0;
     for batch in to_instrument.chunks(BATCH) {
@@ -248,6 +251,17 @@ fn instrument(
                 pause_points,
                 ..Default::default()
             });
+            // ... then the helpers of prefix frames, the first time a function has them ...
+            if p.groups.prefixes && prefix_helpers.is_none() {
+                let added = runtime_api::add_prefix_helpers(&mut module, runtime.place);
+                changes.append(
+                    &mut indices,
+                    &[added.push, added.pop],
+                    &[added.resume, added.bytes],
+                    &[],
+                );
+                prefix_helpers = Some(added);
+            }
             // ... then the side stacks for saved references (they add to the module) ...
             for ty in frame::ref_types(&module.locals, &p.saved) {
                 let added = refs.ensure(&mut module, ty);
@@ -272,14 +286,19 @@ fn instrument(
         // ... then the frames, and the functions are encoded.
         let order = changes.local_order;
         let work: Vec<_> = prepared.iter_mut().zip(rewinds).collect();
+        let stack = frame::Stack {
+            place: runtime.place,
+            prefix: prefix_helpers,
+        };
         let (results, _) = workers.map(work, Some(&owners), |(p, rewind)| {
-            finish(p, rewind, &module, &runtime, &refs, &indices, options)
+            finish(p, rewind, &module, stack, &refs, &indices, options)
         });
         for (mut p, result) in prepared.into_iter().zip(results) {
             let name = &graph.funcs[p.index].name;
             let done = result.map_err(failed_in(name))?;
             if let Some(frame) = &mut frames[p.index] {
-                (frame.saved_locals, frame.bytes) = (p.saved.len() as u32, done.bytes);
+                frame.saved_locals = p.saved.len() as u32;
+                (frame.bytes, frame.smallest_bytes) = (done.bytes.largest, done.bytes.smallest);
                 frame.epilogues = p.groups.groups.len() as u32;
                 frame.rewind_copy =
                     (!matches!(done.bodies, Bodies::One(_))).then(|| rewind_name(name));
@@ -518,19 +537,44 @@ fn choose_saved(
         .map(|(i, _)| i)
         .collect();
     // Dead locals read by a shared epilogue are cheap for engines except through landing
-    // pads (see the module's documentation), so `auto` splits only functions with handlers.
-    let mode = match options.epilogues {
-        Epilogues::Auto if !shape.handlers => Epilogues::Shared,
-        mode => mode,
+    // pads (see the module's documentation), so `auto` splits only functions with handlers;
+    // elsewhere it gives pause points shorter frames where that pays.
+    p.groups = match options.epilogues {
+        Epilogues::Auto if !shape.handlers && options.optimizing() => {
+            let order = save_groups::frequency_order(p.saved.len(), &per_site, &always);
+            let mut rank = vec![0; order.len()];
+            for (r, &q) in order.iter().enumerate() {
+                rank[q] = r;
+            }
+            let remap = |set: &[usize]| -> Vec<usize> { set.iter().map(|&q| rank[q]).collect() };
+            let per_site: Vec<Vec<usize>> = per_site.iter().map(|s| remap(s)).collect();
+            let bytes: Vec<u32> = order
+                .iter()
+                .map(|&q| ref_stack::frame_bytes(local_ty(p.saved[q])))
+                .collect();
+            let fits = per_site.len() <= abi::PREFIX_FIELD_MAX as usize
+                && bytes.iter().map(|&b| u64::from(b)).sum::<u64>()
+                    + u64::from(abi::CALL_INDEX_BYTES)
+                    <= u64::from(abi::PREFIX_FIELD_MAX);
+            let weight = if fits { save_groups::PREFIX_WEIGHT } else { 0 };
+            let groups = save_groups::prefixes(&bytes, &per_site, &remap(&always), weight);
+            if groups.prefixes {
+                p.saved = order.iter().map(|&q| p.saved[q]).collect();
+            }
+            groups
+        }
+        Epilogues::Auto if !shape.handlers => {
+            save_groups::SaveGroups::single(p.saved.len(), per_site.len())
+        }
+        mode => save_groups::choose(p.saved.len(), &per_site, &always, mode),
     };
-    p.groups = save_groups::choose(p.saved.len(), &per_site, &always, mode);
     Ok(())
 }
 
 /// A function instrumented by [`finish`].
 struct Finished {
-    /// Bytes its frame takes.
-    bytes: u32,
+    /// Bytes its frames take.
+    bytes: frame::FrameSizes,
     bodies: Bodies,
 }
 
@@ -559,7 +603,7 @@ fn finish(
     p: &mut Prepared,
     rewind: Option<FunctionId>,
     module: &Module,
-    runtime: &runtime_api::Runtime,
+    stack: frame::Stack,
     refs: &ref_stack::RefStacks,
     indices: &Indices,
     options: &Options,
@@ -571,7 +615,7 @@ fn finish(
         &p.shape,
         &p.saved,
         &p.groups,
-        runtime.place,
+        stack,
         refs,
     )?;
     if options.optimizing() {
@@ -587,7 +631,7 @@ fn finish(
     };
     // The instrumented code becomes `$f$rewind`; `$f` is specialized to normal execution
     // and hands rewinds over to it.
-    let state = runtime.place.state;
+    let state = stack.place.state;
     let prologue = split::rewind_copy(func, state)?;
     let rewind_body = encode_shared(module, func, indices, order);
     if !rewind_body.missing.is_empty() {

@@ -221,8 +221,17 @@ impl Analysis {
         if let Some(frame) = &self.frames[f] {
             let _ = writeln!(
                 out,
-                "  frame: {} bytes (call index and {} saved {}){}",
-                frame.bytes,
+                "  frame: {} (call index and {}{} saved {}){}",
+                if frame.smallest_bytes < frame.bytes {
+                    format!("{} to {} bytes", frame.smallest_bytes, frame.bytes)
+                } else {
+                    format!("{} bytes", frame.bytes)
+                },
+                if frame.smallest_bytes < frame.bytes {
+                    "up to "
+                } else {
+                    ""
+                },
                 frame.saved_locals,
                 plural(frame.saved_locals as usize, "local", "locals"),
                 if frame.epilogues > 1 {
@@ -606,6 +615,10 @@ impl Analysis {
             ("pause_points", Json::Arr(points)),
             ("saved_locals", Json::num(frame.saved_locals as usize)),
             ("frame_bytes", Json::num(frame.bytes as usize)),
+            (
+                "smallest_frame_bytes",
+                Json::num(frame.smallest_bytes as usize),
+            ),
             ("epilogues", Json::num(frame.epilogues as usize)),
             (
                 "rewind_copy",

@@ -1,7 +1,7 @@
 //! A fixed-width set of small integers (local or slot positions), for the analyses.
 //!
 //! Liveness copies a set at every branch, block and loop, so sets of up to
-//! [`INLINE_WORDS`]` * 64` integers (nearly every function's locals) live inline and are
+//! `INLINE_WORDS * 64` integers (nearly every function's locals) live inline and are
 //! copied without touching the allocator.
 
 use std::cmp::Ordering;

@@ -58,8 +58,11 @@ pub struct Frame {
     pub pause_points: Vec<PausePoint>,
     /// How many locals its frame saves.
     pub saved_locals: u32,
-    /// The frame's size in bytes: the 4-byte call index and the saved locals.
+    /// The largest frame's size in bytes: the 4-byte call index and the saved locals. (With
+    /// several epilogues each pushes a frame of its own size; the bound takes the largest.)
     pub bytes: u32,
+    /// The smallest frame's size in bytes.
+    pub smallest_bytes: u32,
     /// How many unwind epilogues save them (see [`crate::analysis::save_groups`]).
     pub epilogues: u32,
     /// The name of its copy for rewinding, if it was split (`-O3`, `--split`).

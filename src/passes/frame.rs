@@ -1,21 +1,31 @@
 //! Save and restore an instrumented function's frame: the prologue that restores locals and
 //! pops the call index when rewinding, and the epilogue that pushes them when unwinding.
 //!
-//! The frame layout is Binaryen's: `[i32 call index][saved locals]`, each local packed at its
-//! natural size and accessed with 4-byte alignment. The locals come in a fixed order
-//! (parameters first, then the others in creation order).
+//! A frame has one of three layouts, private to the function that writes and reads it:
+//!
+//! - *Fixed* (one group of pause points; `-O0`, `--epilogues shared`, and `-O` where
+//!   nothing better pays): Binaryen's `[i32 call index][saved locals]`, each local packed at
+//!   its natural size and accessed with 4-byte alignment, in frame order (parameters first,
+//!   then the others in creation order). Pushed and popped with `asyncify_push_frame(size)`
+//!   and `asyncify_pop_frame(size)`.
+//! - *Prefix* (`-O`, `--epilogues auto`, functions without exception handlers where it pays;
+//!   see `chain`): the frame order puts the locals needed at most pause points first, and
+//!   each pause point pushes the shortest of a few prefixes holding what is live there, then
+//!   a word `index | bytes << 16` on top, so that the prologue can pop the frame before
+//!   knowing its size ([`PrefixHelpers`]).
+//! - *Grouped* (functions with exception handlers, `--epilogues exact`): each group of pause
+//!   points ([`crate::analysis::save_groups`]) pushes `[its live locals][i32 call index]`;
+//!   the prologue pops the index first and branches on it (`br_table`) to the restore of that
+//!   group's frame.
 //!
 //! References (which Binaryen refuses) take 4 bytes: the index of a slot in a table of
 //! their type that holds the reference from the unwind to the rewind, or -1 for null. The
 //! slots are taken and released by helper functions; see [`crate::passes::ref_stack`] for
 //! the design (several coroutines paused at once, rewound in any order). A non-nullable
-//! reference is restored with `ref.as_non_null`.
+//! reference is restored with `ref.as_non_null`. References are stored at every pause point
+//! (every group holds them), since the prologue takes their side-stack slots back.
 //!
-//! An epilogue may store only some of the saved locals: pause points are grouped by what is
-//! live at them ([`crate::analysis::save_groups`]) and each group gets an epilogue of its
-//! own; the prologue always restores every slot (a slot its group did not store goes into a
-//! local that is dead there). References are stored by every group, since the prologue takes
-//! their side-stack slots back.
+//! A fixed frame (the prefix and grouped code is shown at `chain` and `split_epilogue`):
 //!
 //! ```wat
 //! ;; before (from the flow pass; $x is live at the pause)
@@ -48,9 +58,10 @@ use crate::ir::{
 };
 use crate::passes::flow::FlowResult;
 use crate::passes::ref_stack::{self, RefStacks, Saved};
+use crate::passes::runtime_api::PrefixHelpers;
 use walrus::ir::{
-    BinaryOp, Block, Br, Const, Instr, InstrLocId, Load, LoadKind, LocalTee, MemArg, RefAsNonNull,
-    RefNull, Store, StoreKind, Value,
+    BinaryOp, Block, Br, BrIf, BrTable, Const, Instr, InstrLocId, InstrSeqId, Load, LoadKind,
+    LocalTee, MemArg, RefAsNonNull, RefNull, Store, StoreKind, Unreachable, Value,
 };
 use walrus::{GlobalId, LocalFunction, LocalId, MemoryId, ModuleLocals, RefType, ValType};
 
@@ -74,7 +85,7 @@ pub struct StackPlace {
 
 /// Add the prologue and epilogue to an instrumented function. `saved` are the locals to keep
 /// across a pause, in frame order; `groups` says which of them each pause point's epilogue
-/// stores (one shared epilogue, or one per group: [`split_epilogue`]); `refs` has a side
+/// stores (one shared epilogue, or one per group: `split_epilogue`); `refs` has a side
 /// stack for every reference type among them ([`ref_types`]). Returns the frame size in bytes
 /// (call index included).
 pub fn run(
@@ -83,18 +94,16 @@ pub fn run(
     flow: &FlowResult,
     saved: &[LocalId],
     groups: &SaveGroups,
-    place: StackPlace,
+    stack: Stack,
     refs: &RefStacks,
-) -> Result<u32> {
-    let frame = flow.frame;
-
-    // Where each saved local goes after the call index.
-    let mut layout = Vec::with_capacity(saved.len());
-    let mut size = abi::CALL_INDEX_BYTES;
+) -> Result<FrameSizes> {
+    let (place, prefix) = (stack.place, stack.prefix);
+    // How each saved local is kept, in frame order.
+    let mut slots = Vec::with_capacity(saved.len());
     for &local in saved {
         let ty = locals.get(local).ty();
         let how = match ref_stack::saved(ty) {
-            Saved::Bytes(bytes) => Slot::Value(bytes),
+            Saved::Bytes(_) => Slot::Value,
             Saved::Null => Slot::Null,
             Saved::Slot(r) => match refs.get(r) {
                 Some(stack) => Slot::Ref(stack.save, stack.load),
@@ -105,96 +114,262 @@ pub fn run(
                 }
             },
         };
-        layout.push((local, ty, size, how));
-        if let Slot::Value(bytes) = how {
-            size += bytes;
-        } else if let Slot::Ref(..) = how {
-            size += abi::REF_SLOT_BYTES;
-        }
+        slots.push((local, ty, how));
     }
-
-    let e = Emitter { place };
-    let call = |func| (walrus::ir::Call { func }.into(), InstrLocId::default());
-    // Epilogue: the call index is in `unwind_index`. Push the frame, store the index and the
-    // locals of the pause point's group.
-    let epilogue = |positions: &[usize]| {
-        let mut out = vec![
-            e.ptr_const(i64::from(size)),
-            call(place.push_frame),
-            (LocalTee { local: frame }.into(), InstrLocId::default()),
-            get(flow.unwind_index),
-            e.store(ValType::I32, 0),
-        ];
-        for &p in positions {
-            let (local, ty, offset, how) = layout[p];
-            match how {
-                Slot::Value(_) => {
-                    out.push(get(frame));
-                    out.push(get(local));
-                    out.push(e.store(ty, offset));
-                }
-                Slot::Ref(save, _) => {
-                    out.push(get(frame));
-                    out.push(get(local));
-                    out.push(call(save));
-                    out.push(e.store(ValType::I32, offset));
-                }
-                Slot::Null => {}
-            }
-        }
-        out
+    let cx = FrameCode {
+        e: Emitter { place },
+        flow,
+        slots,
     };
-    let mut epilogues: Vec<_> = groups.groups.iter().map(|g| epilogue(g)).collect();
+
     let entry = func.entry_block();
-    if epilogues.len() == 1 {
-        let only = epilogues.swap_remove(0);
+    if let [only] = &groups.groups[..] {
+        // One frame layout: the call index first, then every saved local.
+        let all: Vec<usize> = (0..cx.slots.len()).collect();
+        let layout = cx.layout(abi::CALL_INDEX_BYTES, &all);
+        let size = layout.size;
+        let mut stores = cx.store_index(0);
+        stores.extend(cx.stores(&layout.only(only)));
+        let epilogue = cx.push(size, stores);
         let instrs = &mut func.block_mut(entry).instrs;
-        instrs.splice(flow.epilogue_at..flow.epilogue_at, only);
-    } else {
-        split_epilogue(func, flow, groups, epilogues)?;
+        instrs.splice(flow.epilogue_at..flow.epilogue_at, epilogue);
+
+        let mut loads = cx.load_index(0, false);
+        loads.extend(cx.loads(&layout));
+        let restore = cx.pop(size, loads);
+        cx.add_prologue(func, restore);
+        return Ok(FrameSizes {
+            largest: size,
+            smallest: size,
+        });
     }
 
-    // Prologue, run only when rewinding. (A function is only ever entered in normal mode or
-    // while rewinding, so any non-zero state means rewinding.)
+    if groups.prefixes {
+        let helpers =
+            prefix.ok_or_else(|| Error::internal("prefix frames without their helpers"))?;
+        return chain(func, &cx, groups, helpers);
+    }
+
+    // A frame per group: its locals, then the call index on top, where the rewind finds it
+    // before it knows the group.
+    let layouts: Vec<Layout> = groups.groups.iter().map(|g| cx.layout(0, g)).collect();
+    let epilogues = layouts
+        .iter()
+        .map(|layout| {
+            let mut stores = cx.stores(layout);
+            stores.extend(cx.store_index(layout.size - abi::CALL_INDEX_BYTES));
+            cx.push(layout.size, stores)
+        })
+        .collect();
+    split_epilogue(func, flow, groups, epilogues)?;
+
+    // Pop the call index, then branch on it to the restore of its pause point's group:
+    //
+    //   (block $done
+    //     (block $g1
+    //       (block $g0
+    //         (block $corrupt
+    //           (br_table $corrupt $g.. ... (local.tee $resume (index + 1))))
+    //         (unreachable))
+    //       ...pop and restore group 0... (br $done))
+    //     ...pop and restore group 1...)
+    let index = cx.pop(abi::CALL_INDEX_BYTES, cx.load_index(0, true));
+    let corrupt = new_seq(func, index);
+    let done = func.builder_mut().dangling_instr_seq(None).id();
+    let mut labels = Vec::with_capacity(layouts.len());
+    let mut inner = corrupt;
+    let mut tail = vec![(Unreachable {}.into(), InstrLocId::default())];
+    for (g, layout) in layouts.iter().enumerate() {
+        let mut body = vec![(Block { seq: inner }.into(), InstrLocId::default())];
+        body.append(&mut tail);
+        inner = new_seq(func, body);
+        labels.push(inner);
+        // Group `g` is restored right after its block ends.
+        tail = match layout.size - abi::CALL_INDEX_BYTES {
+            // Nothing in memory (at most null references to restore).
+            0 => cx.loads(layout),
+            rest => cx.pop(rest, cx.loads(layout)),
+        };
+        if g + 1 < layouts.len() {
+            tail.push((Br { block: done }.into(), InstrLocId::default()));
+        }
+    }
+    let mut body = vec![(Block { seq: inner }.into(), InstrLocId::default())];
+    body.append(&mut tail);
+    func.block_mut(done).instrs = body;
+    dispatch(func, corrupt, groups, &labels);
+    cx.add_prologue(
+        func,
+        vec![(Block { seq: done }.into(), InstrLocId::default())],
+    );
+    Ok(FrameSizes {
+        largest: layouts.iter().map(|l| l.size).max().unwrap_or(0),
+        smallest: layouts.iter().map(|l| l.size).min().unwrap_or(0),
+    })
+}
+
+/// Frames that are prefixes of the frame order (see [`crate::analysis::save_groups::prefixes`]):
+/// group `g` stores positions `..L[g]` (ascending lengths) at the offsets of the full frame,
+/// then the word `index | bytes << 16` on top ([`PrefixHelpers::push`] writes it). Each
+/// local is stored once, in a chain of blocks that each group's head enters at its own
+/// length:
+///
+/// ```wat
+/// (block $k0
+///   (block $k1
+///     (block $u1 (result i32)
+///       (block $u0 (result i32) (block $body ...) (return))  ;; group 0 branches to $u0
+///       (local.set $frame (call $asyncify_push_prefix (i32.const L[0]'s bytes)))
+///       (br $k0))
+///     (local.set $frame (call $asyncify_push_prefix (i32.const L[1]'s bytes))))
+///   ...store positions L[0]..L[1]...)
+/// ...store positions ..L[0]...
+/// ```
+///
+/// The rewind pops the frame whatever its size ([`PrefixHelpers::pop`] reads it from the
+/// word), then enters the same chain of loads by comparing the size:
+///
+/// ```wat
+/// (local.set $frame (call $asyncify_pop_prefix))
+/// (local.set $resume (global.get $asyncify_prefix_resume))
+/// (block $r0
+///   (block $r1
+///     (br_if $r0 (i32.le_u (global.get $asyncify_prefix_bytes) (i32.const L[0]'s bytes))))
+///   ...load positions L[0]..L[1]...)
+/// ...load positions ..L[0]...
+/// ```
+fn chain(
+    func: &mut LocalFunction,
+    cx: &FrameCode<'_>,
+    groups: &SaveGroups,
+    helpers: PrefixHelpers,
+) -> Result<FrameSizes> {
+    let flow = cx.flow;
+    let all: Vec<usize> = (0..cx.slots.len()).collect();
+    let layout = cx.layout(0, &all);
+    let lengths: Vec<usize> = groups.groups.iter().map(Vec::len).collect();
+    let count = lengths.len();
+    // Bytes before position `l`: the size of a prefix of length `l`.
+    let bytes = |l: usize| {
+        layout.entries[..l]
+            .last()
+            .map_or(0, |&(p, at)| at + ref_stack::frame_bytes(cx.slots[p].1))
+    };
+    let largest = bytes(cx.slots.len());
+    if largest > abi::PREFIX_FIELD_MAX || groups.site_group.len() > abi::PREFIX_FIELD_MAX as usize {
+        return Err(Error::internal("a prefix frame too large for its word"));
+    }
+    // The positions chain segment `g` covers, `L[g - 1]..L[g]`, last first.
+    let segment = |g: usize| {
+        let start = if g == 0 { 0 } else { lengths[g - 1] };
+        Layout {
+            entries: layout.entries[start..lengths[g]]
+                .iter()
+                .rev()
+                .copied()
+                .collect(),
+            size: layout.size,
+        }
+    };
+    // The chain `(block $c0 (block $c1 ... (block $c[last] inner) segment(last)) ...)
+    // segment(0)`: a branch to `$cg` runs segments g, g - 1, ..., 0. Returns the labels and
+    // the outermost block with segment 0 after it.
+    let nest = |func: &mut LocalFunction,
+                inner: Vec<(Instr, InstrLocId)>,
+                segment_code: &dyn Fn(usize) -> Vec<(Instr, InstrLocId)>| {
+        let labels: Vec<InstrSeqId> = (0..count)
+            .map(|_| func.builder_mut().dangling_instr_seq(None).id())
+            .collect();
+        func.block_mut(labels[count - 1]).instrs = inner;
+        for g in (0..count - 1).rev() {
+            let mut body = vec![(Block { seq: labels[g + 1] }.into(), InstrLocId::default())];
+            body.extend(segment_code(g + 1));
+            func.block_mut(labels[g]).instrs = body;
+        }
+        let mut outer = vec![(Block { seq: labels[0] }.into(), InstrLocId::default())];
+        outer.extend(segment_code(0));
+        (labels, outer)
+    };
+
+    // Unwind: each group's head, in the nested unwind blocks, pushes its frame and branches
+    // into the chain of stores; the last one falls into it.
+    let heads: Vec<InstrSeqId> = (1..count)
+        .map(|_| func.builder_mut().dangling_instr_seq(ValType::I32).id())
+        .collect();
+    let mut labels = vec![flow.unwind_block];
+    labels.extend(&heads);
+    let (chain_labels, epilogue) = nest(func, Vec::new(), &|g| cx.stores(&segment(g)));
+    for g in 0..count {
+        // The call index is on the stack.
+        let mut body = vec![
+            (Block { seq: labels[g] }.into(), InstrLocId::default()),
+            i32_const(bytes(lengths[g]) as i32),
+            FrameCode::call(helpers.push),
+            set(flow.frame),
+        ];
+        let seq = if g + 1 < count {
+            body.push((
+                Br {
+                    block: chain_labels[g],
+                }
+                .into(),
+                InstrLocId::default(),
+            ));
+            labels[g + 1]
+        } else {
+            chain_labels[g]
+        };
+        func.block_mut(seq).instrs = body;
+    }
+    replace_unwind_block(func, flow, epilogue)?;
+    retarget_pause_points(func, flow, groups, &labels)?;
+
+    // Rewind: pop, decode the word, branch into the chain of loads by the frame's size.
+    let (rewind_labels, loads) = nest(func, Vec::new(), &|g| cx.loads(&segment(g)));
+    let mut dispatch = Vec::new();
+    for (g, &label) in rewind_labels.iter().enumerate().take(count - 1) {
+        dispatch.extend([
+            crate::ir::global_get(helpers.bytes),
+            i32_const(bytes(lengths[g]) as i32),
+            binop(BinaryOp::I32LeU),
+            (BrIf { block: label }.into(), InstrLocId::default()),
+        ]);
+    }
+    func.block_mut(rewind_labels[count - 1]).instrs = dispatch;
     let mut restore = vec![
-        e.ptr_const(i64::from(size)),
-        call(place.pop_frame),
-        (LocalTee { local: frame }.into(), InstrLocId::default()),
-        e.load(ValType::I32, 0),
-        i32_const(1),
-        binop(BinaryOp::I32Add),
+        FrameCode::call(helpers.pop),
+        set(flow.frame),
+        crate::ir::global_get(helpers.resume),
         set(flow.resume),
     ];
-    for &(local, ty, offset, how) in &layout {
-        let non_null = matches!(ty, ValType::Ref(r) if !r.nullable);
-        match how {
-            Slot::Value(_) => {
-                restore.push(get(frame));
-                restore.push(e.load(ty, offset));
-            }
-            Slot::Ref(_, load) => {
-                restore.push(get(frame));
-                restore.push(e.load(ValType::I32, offset));
-                restore.push(call(load));
-                if non_null {
-                    restore.push((RefAsNonNull {}.into(), InstrLocId::default()));
-                }
-            }
-            // An uninhabited type (a non-nullable bottom type) is never live.
-            Slot::Null if non_null => continue,
-            Slot::Null => {
-                let ValType::Ref(r) = ty else { unreachable!() };
-                restore.push((RefNull { ty: r }.into(), InstrLocId::default()));
-            }
-        }
-        restore.push(set(local));
-    }
-    let then = new_seq(func, restore);
-    let otherwise = new_seq(func, Vec::new());
-    let prologue = vec![crate::ir::global_get(place.state), if_else(then, otherwise)];
+    restore.extend(loads);
+    cx.add_prologue(func, restore);
+    Ok(FrameSizes {
+        largest: largest + abi::CALL_INDEX_BYTES,
+        smallest: bytes(lengths[0]) + abi::CALL_INDEX_BYTES,
+    })
+}
 
-    func.block_mut(entry).instrs.splice(0..0, prologue);
-    Ok(size)
+/// End `corrupt` (which leaves `$resume`, the call index + 1, on the stack) with the
+/// `br_table` to the label of each pause point's group; 0 and anything past the last call
+/// index branch out of `corrupt` itself, which is followed by `unreachable`.
+fn dispatch(
+    func: &mut LocalFunction,
+    corrupt: InstrSeqId,
+    groups: &SaveGroups,
+    labels: &[InstrSeqId],
+) {
+    let table: Box<[_]> = std::iter::once(corrupt)
+        .chain(groups.site_group.iter().map(|&g| labels[g as usize]))
+        .collect();
+    func.block_mut(corrupt).instrs.push((
+        BrTable {
+            blocks: table,
+            default: corrupt,
+        }
+        .into(),
+        InstrLocId::default(),
+    ));
 }
 
 /// Give each group of pause points an epilogue of its own, which its pause points branch to
@@ -209,8 +384,22 @@ pub fn run(
 ///   (local.set $unwind_index) ...epilogue of group 1...)
 /// ```
 ///
+/// where each group's epilogue pushes a frame of its own (its locals, then the call index).
 /// (A `br_table` on the call index after one shared block would be smaller, but to an engine
-/// building SSA form every local read after it would still come from every pause point.)
+/// building SSA form every local read after it would still come from every pause point.) The
+/// prologue is
+///
+/// ```wat
+/// (block $g1
+///   (block $g0
+///     (block $corrupt
+///       (br_table $corrupt $g0 $g1 $g0 ...   ;; by call index + 1
+///         (local.tee $resume (i32.add (i32.load (call $asyncify_pop_frame (i32.const 4)))
+///           (i32.const 1)))))
+///     (unreachable))
+///   ...pop and restore group 0's frame... (br $done))
+/// ...pop and restore group 1's frame...
+/// ```
 fn split_epilogue(
     func: &mut LocalFunction,
     flow: &FlowResult,
@@ -233,7 +422,21 @@ fn split_epilogue(
             labels.push(new_seq_typed(func, ValType::I32, body));
         }
     }
-    // The flow pass left `(block $u0) (local.set $unwind_index)` right before `epilogue_at`.
+    replace_unwind_block(
+        func,
+        flow,
+        vec![(Block { seq: done }.into(), InstrLocId::default())],
+    )?;
+    retarget_pause_points(func, flow, groups, &labels)
+}
+
+/// Put `instrs` where the flow pass left `(block $u0) (local.set $unwind_index)`, right
+/// before `epilogue_at`.
+fn replace_unwind_block(
+    func: &mut LocalFunction,
+    flow: &FlowResult,
+    instrs: Vec<(Instr, InstrLocId)>,
+) -> Result<()> {
     let entry = func.entry_block();
     let at = flow.epilogue_at - 2;
     let expected = &func.block(entry).instrs[at..flow.epilogue_at];
@@ -244,11 +447,19 @@ fn split_epilogue(
             "the unwind block is not where the flow pass left it",
         ));
     }
-    func.block_mut(entry).instrs.splice(
-        at..flow.epilogue_at,
-        [(Block { seq: done }.into(), InstrLocId::default())],
-    );
-    // Each pause point's sequence holds its own `br_if $u0`.
+    func.block_mut(entry)
+        .instrs
+        .splice(at..flow.epilogue_at, instrs);
+    Ok(())
+}
+
+/// Make each pause point's unwind exit (its own `br_if $u0`) branch to its group's label.
+fn retarget_pause_points(
+    func: &mut LocalFunction,
+    flow: &FlowResult,
+    groups: &SaveGroups,
+    labels: &[InstrSeqId],
+) -> Result<()> {
     for site in &flow.pause_sites {
         let label = labels[groups.site_group[site.index as usize] as usize];
         let exit = func
@@ -281,12 +492,223 @@ pub fn ref_types(locals: &ModuleLocals, saved: &[LocalId]) -> Vec<RefType> {
 /// How one saved local is kept.
 #[derive(Clone, Copy)]
 enum Slot {
-    /// In the frame, this many bytes.
-    Value(u32),
+    /// In the frame, at its natural size.
+    Value,
     /// A slot index in the frame; the side stack's save and load helpers.
     Ref(walrus::FunctionId, walrus::FunctionId),
     /// Nothing kept: always null.
     Null,
+}
+
+/// Where frames go, and the helpers pushing and popping them.
+#[derive(Clone, Copy, Debug)]
+pub struct Stack {
+    /// The stack, and the helpers of fixed-size frames.
+    pub place: StackPlace,
+    /// The helpers of prefix frames, once some function has them.
+    pub prefix: Option<PrefixHelpers>,
+}
+
+/// The sizes of an instrumented function's frames, in bytes (call index included).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FrameSizes {
+    /// The largest frame a pause point pushes.
+    pub largest: u32,
+    /// The smallest.
+    pub smallest: u32,
+}
+
+/// Where some of the saved locals go in a frame.
+struct Layout {
+    /// Positions (in frame order) and their offsets.
+    entries: Vec<(usize, u32)>,
+    /// The frame's size, call index included.
+    size: u32,
+}
+
+impl Layout {
+    /// The same frame, accessing only the positions in `positions`.
+    fn only(&self, positions: &[usize]) -> Layout {
+        Layout {
+            entries: self
+                .entries
+                .iter()
+                .filter(|(p, _)| positions.binary_search(p).is_ok())
+                .copied()
+                .collect(),
+            size: self.size,
+        }
+    }
+}
+
+/// Builds a function's frame code.
+struct FrameCode<'a> {
+    e: Emitter,
+    flow: &'a FlowResult,
+    /// Each saved local, its type and how it is kept, in frame order.
+    slots: Vec<(LocalId, ValType, Slot)>,
+}
+
+impl FrameCode<'_> {
+    /// The frame holding `positions` packed from byte `start`, and the call index.
+    fn layout(&self, start: u32, positions: &[usize]) -> Layout {
+        let mut offset = start;
+        let entries = positions
+            .iter()
+            .map(|&p| {
+                let at = offset;
+                offset += ref_stack::frame_bytes(self.slots[p].1);
+                (p, at)
+            })
+            .collect();
+        let size = if start == 0 {
+            offset + abi::CALL_INDEX_BYTES
+        } else {
+            offset
+        };
+        Layout { entries, size }
+    }
+
+    fn call(func: walrus::FunctionId) -> (Instr, InstrLocId) {
+        (walrus::ir::Call { func }.into(), InstrLocId::default())
+    }
+
+    /// `(local.tee $frame (call $helper (size)))`.
+    fn frame_from(&self, helper: walrus::FunctionId, size: u32) -> Vec<(Instr, InstrLocId)> {
+        vec![
+            self.e.ptr_const(i64::from(size)),
+            Self::call(helper),
+            (
+                LocalTee {
+                    local: self.flow.frame,
+                }
+                .into(),
+                InstrLocId::default(),
+            ),
+        ]
+    }
+
+    /// Reserve a frame of `size` bytes while unwinding, then run `body` (which reads the
+    /// frame's address from `$frame`).
+    fn push(&self, size: u32, body: Vec<(Instr, InstrLocId)>) -> Vec<(Instr, InstrLocId)> {
+        self.fuse(self.frame_from(self.e.place.push_frame, size), body)
+    }
+
+    /// Release the top `size` bytes while rewinding, then run `body` (which reads their
+    /// address from `$frame`).
+    fn pop(&self, size: u32, body: Vec<(Instr, InstrLocId)>) -> Vec<(Instr, InstrLocId)> {
+        self.fuse(self.frame_from(self.e.place.pop_frame, size), body)
+    }
+
+    /// `head` ends with `local.tee $frame`: let `body`'s first `local.get $frame` take that
+    /// value instead, or make the tee a `local.set` when `body` does not start with one.
+    fn fuse(
+        &self,
+        mut head: Vec<(Instr, InstrLocId)>,
+        mut body: Vec<(Instr, InstrLocId)>,
+    ) -> Vec<(Instr, InstrLocId)> {
+        match body.first() {
+            Some((Instr::LocalGet(g), _)) if g.local == self.flow.frame => {
+                body.remove(0);
+            }
+            _ => {
+                head.pop();
+                head.push(set(self.flow.frame));
+            }
+        }
+        head.append(&mut body);
+        head
+    }
+
+    fn store_index(&self, offset: u32) -> Vec<(Instr, InstrLocId)> {
+        vec![
+            get(self.flow.frame),
+            get(self.flow.unwind_index),
+            self.e.store(ValType::I32, offset),
+        ]
+    }
+
+    /// `$resume` = the call index + 1, left on the stack too if `keep`.
+    fn load_index(&self, offset: u32, keep: bool) -> Vec<(Instr, InstrLocId)> {
+        let resume = self.flow.resume;
+        vec![
+            get(self.flow.frame),
+            self.e.load(ValType::I32, offset),
+            i32_const(1),
+            binop(BinaryOp::I32Add),
+            if keep {
+                (LocalTee { local: resume }.into(), InstrLocId::default())
+            } else {
+                set(resume)
+            },
+        ]
+    }
+
+    fn stores(&self, layout: &Layout) -> Vec<(Instr, InstrLocId)> {
+        let mut out = Vec::new();
+        for &(p, offset) in &layout.entries {
+            let (local, ty, how) = self.slots[p];
+            match how {
+                Slot::Value => {
+                    out.push(get(self.flow.frame));
+                    out.push(get(local));
+                    out.push(self.e.store(ty, offset));
+                }
+                Slot::Ref(save, _) => {
+                    out.push(get(self.flow.frame));
+                    out.push(get(local));
+                    out.push(Self::call(save));
+                    out.push(self.e.store(ValType::I32, offset));
+                }
+                Slot::Null => {}
+            }
+        }
+        out
+    }
+
+    fn loads(&self, layout: &Layout) -> Vec<(Instr, InstrLocId)> {
+        let mut out = Vec::new();
+        for &(p, offset) in &layout.entries {
+            let (local, ty, how) = self.slots[p];
+            let non_null = matches!(ty, ValType::Ref(r) if !r.nullable);
+            match how {
+                Slot::Value => {
+                    out.push(get(self.flow.frame));
+                    out.push(self.e.load(ty, offset));
+                }
+                Slot::Ref(_, load) => {
+                    out.push(get(self.flow.frame));
+                    out.push(self.e.load(ValType::I32, offset));
+                    out.push(Self::call(load));
+                    if non_null {
+                        out.push((RefAsNonNull {}.into(), InstrLocId::default()));
+                    }
+                }
+                // An uninhabited type (a non-nullable bottom type) is never live.
+                Slot::Null if non_null => continue,
+                Slot::Null => {
+                    let ValType::Ref(r) = ty else { unreachable!() };
+                    out.push((RefNull { ty: r }.into(), InstrLocId::default()));
+                }
+            }
+            out.push(set(local));
+        }
+        out
+    }
+
+    /// Put `restore` first in the function, run only when rewinding. (A function is only
+    /// ever entered in normal mode or while rewinding, so any non-zero state means
+    /// rewinding.)
+    fn add_prologue(&self, func: &mut LocalFunction, restore: Vec<(Instr, InstrLocId)>) {
+        let then = new_seq(func, restore);
+        let otherwise = new_seq(func, Vec::new());
+        let prologue = vec![
+            crate::ir::global_get(self.e.place.state),
+            if_else(then, otherwise),
+        ];
+        let entry = func.entry_block();
+        func.block_mut(entry).instrs.splice(0..0, prologue);
+    }
 }
 
 struct Emitter {

@@ -107,6 +107,15 @@ pub fn saved(ty: ValType) -> Saved {
     }
 }
 
+/// How many bytes a local of type `ty` takes in a frame.
+pub fn frame_bytes(ty: ValType) -> u32 {
+    match saved(ty) {
+        Saved::Bytes(bytes) => bytes,
+        Saved::Slot(_) => crate::abi::REF_SLOT_BYTES,
+        Saved::Null => 0,
+    }
+}
+
 fn is_bottom(ty: HeapType) -> bool {
     matches!(
         ty,

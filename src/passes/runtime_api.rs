@@ -247,22 +247,7 @@ fn add_frame_helpers(
     width: PointerWidth,
 ) -> (FunctionId, FunctionId) {
     let ptr = width.val_type();
-    let (load, store, add, sub, gt) = match width {
-        PointerWidth::W32 => (
-            walrus::ir::LoadKind::I32 { atomic: false },
-            walrus::ir::StoreKind::I32 { atomic: false },
-            BinaryOp::I32Add,
-            BinaryOp::I32Sub,
-            BinaryOp::I32GtU,
-        ),
-        PointerWidth::W64 => (
-            walrus::ir::LoadKind::I64 { atomic: false },
-            walrus::ir::StoreKind::I64 { atomic: false },
-            BinaryOp::I64Add,
-            BinaryOp::I64Sub,
-            BinaryOp::I64GtU,
-        ),
-    };
+    let (load, store, add, sub, gt) = pointer_ops(width);
     let arg = |offset| walrus::ir::MemArg {
         align: width.bytes(),
         offset,
@@ -320,6 +305,185 @@ fn add_frame_helpers(
         module.locals.get_mut(local).name = Some(name.to_string());
     }
     (push, pop)
+}
+
+/// The helpers of functions whose frames hold a prefix of their saved locals (see
+/// [`crate::analysis::save_groups::prefixes`]), added by [`add_prefix_helpers`] when the
+/// first such function needs them.
+#[derive(Clone, Copy, Debug)]
+pub struct PrefixHelpers {
+    /// `asyncify_push_prefix(index: i32, bytes: i32) -> ptr`: reserve a frame of `bytes`
+    /// bytes of locals and the word on top, which it writes (`index | bytes << 16`); like
+    /// `asyncify_push_frame` it traps before writing past `end`.
+    pub push: FunctionId,
+    /// `asyncify_pop_prefix() -> ptr`: release the top frame, whose size the word on top
+    /// says, and return its address; sets [`PrefixHelpers::resume`] and
+    /// [`PrefixHelpers::bytes`] from the word.
+    pub pop: FunctionId,
+    /// `asyncify_prefix_resume`: the popped frame's call index + 1.
+    pub resume: GlobalId,
+    /// `asyncify_prefix_bytes`: the popped frame's bytes of locals.
+    pub bytes: GlobalId,
+}
+
+/// Add [`PrefixHelpers`] for the stack at `place`.
+pub fn add_prefix_helpers(module: &mut Module, place: StackPlace) -> PrefixHelpers {
+    let (data, memory, width) = (place.data, place.memory, place.width);
+    let ptr = width.val_type();
+    let (load, store, add, sub, gt) = pointer_ops(width);
+    let arg = |offset| walrus::ir::MemArg {
+        align: width.bytes(),
+        offset,
+    };
+    let word = walrus::ir::MemArg {
+        align: abi::STACK_ALIGN,
+        offset: 0,
+    };
+    // The `i32` on top of the stack as a pointer.
+    let widen = |body: &mut walrus::InstrSeqBuilder<'_>| {
+        if width == PointerWidth::W64 {
+            body.unop(walrus::ir::UnaryOp::I64ExtendUI32);
+        }
+    };
+    let ptr_const = |body: &mut walrus::InstrSeqBuilder<'_>, value: u32| {
+        match width {
+            PointerWidth::W32 => body.i32_const(value as i32),
+            PointerWidth::W64 => body.i64_const(i64::from(value)),
+        };
+    };
+
+    // pos = data.pos; top = pos + bytes; new = top + 4;
+    // if new > data.end { data.pos = new; unreachable }
+    // data.pos = new; *top = index | bytes << 16; return pos
+    let (index, bytes) = (
+        module.locals.add(ValType::I32),
+        module.locals.add(ValType::I32),
+    );
+    let (pos, top, new) = (
+        module.locals.add(ptr),
+        module.locals.add(ptr),
+        module.locals.add(ptr),
+    );
+    let mut builder =
+        FunctionBuilder::new(&mut module.types, &[ValType::I32, ValType::I32], &[ptr]);
+    builder.name("asyncify_push_prefix".to_string());
+    let mut body = builder.func_body();
+    body.global_get(data)
+        .load(memory, load, arg(width.pos_offset()))
+        .local_tee(pos)
+        .local_get(bytes);
+    widen(&mut body);
+    body.binop(add).local_tee(top);
+    ptr_const(&mut body, abi::CALL_INDEX_BYTES);
+    body.binop(add)
+        .local_tee(new)
+        .global_get(data)
+        .load(memory, load, arg(width.end_offset()))
+        .binop(gt)
+        .if_else(
+            None,
+            |overflow| {
+                overflow
+                    .global_get(data)
+                    .local_get(new)
+                    .store(memory, store, arg(width.pos_offset()))
+                    .unreachable();
+            },
+            |_| {},
+        )
+        .global_get(data)
+        .local_get(new)
+        .store(memory, store, arg(width.pos_offset()))
+        .local_get(top)
+        .local_get(index)
+        .local_get(bytes)
+        .i32_const(abi::PREFIX_SIZE_SHIFT as i32)
+        .binop(BinaryOp::I32Shl)
+        .binop(BinaryOp::I32Or)
+        .store(memory, walrus::ir::StoreKind::I32 { atomic: false }, word)
+        .local_get(pos);
+    let push = builder.finish(vec![index, bytes], &mut module.funcs);
+
+    // top = data.pos - 4; w = *top; resume = (w & 0xffff) + 1; bytes = w >> 16;
+    // data.pos = top - bytes; return data.pos
+    let [resume, popped_bytes] = ["asyncify_prefix_resume", "asyncify_prefix_bytes"].map(|name| {
+        let id =
+            module
+                .globals
+                .add_local(ValType::I32, true, false, ConstExpr::Value(Value::I32(0)));
+        module.globals.get_mut(id).name = Some(name.to_string());
+        id
+    });
+    let (top, w, new) = (
+        module.locals.add(ptr),
+        module.locals.add(ValType::I32),
+        module.locals.add(ptr),
+    );
+    let mut builder = FunctionBuilder::new(&mut module.types, &[], &[ptr]);
+    builder.name("asyncify_pop_prefix".to_string());
+    let mut body = builder.func_body();
+    body.global_get(data)
+        .load(memory, load, arg(width.pos_offset()));
+    ptr_const(&mut body, abi::CALL_INDEX_BYTES);
+    body.binop(sub)
+        .local_tee(top)
+        .load(memory, walrus::ir::LoadKind::I32 { atomic: false }, word)
+        .local_tee(w)
+        .i32_const(abi::PREFIX_FIELD_MAX as i32)
+        .binop(BinaryOp::I32And)
+        .i32_const(1)
+        .binop(BinaryOp::I32Add)
+        .global_set(resume)
+        .local_get(w)
+        .i32_const(abi::PREFIX_SIZE_SHIFT as i32)
+        .binop(BinaryOp::I32ShrU)
+        .global_set(popped_bytes)
+        .global_get(data)
+        .local_get(top)
+        .global_get(popped_bytes);
+    widen(&mut body);
+    body.binop(sub)
+        .local_tee(new)
+        .store(memory, store, arg(width.pos_offset()))
+        .local_get(new);
+    let pop = builder.finish(vec![], &mut module.funcs);
+    for (local, name) in [(pos, "pos"), (top, "top"), (new, "new"), (w, "word")] {
+        module.locals.get_mut(local).name = Some(name.to_string());
+    }
+    PrefixHelpers {
+        push,
+        pop,
+        resume,
+        bytes: popped_bytes,
+    }
+}
+
+/// Load, store, add, subtract and unsigned greater-than for pointers of `width`.
+fn pointer_ops(
+    width: PointerWidth,
+) -> (
+    walrus::ir::LoadKind,
+    walrus::ir::StoreKind,
+    BinaryOp,
+    BinaryOp,
+    BinaryOp,
+) {
+    match width {
+        PointerWidth::W32 => (
+            walrus::ir::LoadKind::I32 { atomic: false },
+            walrus::ir::StoreKind::I32 { atomic: false },
+            BinaryOp::I32Add,
+            BinaryOp::I32Sub,
+            BinaryOp::I32GtU,
+        ),
+        PointerWidth::W64 => (
+            walrus::ir::LoadKind::I64 { atomic: false },
+            walrus::ir::StoreKind::I64 { atomic: false },
+            BinaryOp::I64Add,
+            BinaryOp::I64Sub,
+            BinaryOp::I64GtU,
+        ),
+    }
 }
 
 /// The memory for the asyncify stack, and whether it was added. See the module docs.
