@@ -190,6 +190,9 @@ pub const PREFIX_WEIGHT: u64 = 8;
 /// Most groups [`prefixes`] makes.
 const MAX_PREFIXES: usize = 16;
 
+/// Most prefix lengths [`prefixes`] considers cutting at.
+const MAX_CANDIDATES: usize = 256;
+
 /// Frames that are prefixes of the frame order (which should be [`frequency_order`]):
 /// each pause point pushes the shortest group's prefix that holds every local live there
 /// (`live`, plus `always`), instead of every saved local. `bytes[p]` is position `p`'s size
@@ -219,10 +222,21 @@ pub fn prefixes(bytes: &[u32], live: &[Vec<usize>], always: &[usize], weight: u6
     if lengths.len() < 2 {
         return single;
     }
-    // sites[i]: the pause points needing lengths[..i].
+    // The program is quadratic in the candidate lengths: past MAX_CANDIDATES, keep every
+    // k-th (and the last), each pause point rounding its need up to the next one kept.
+    if lengths.len() > MAX_CANDIDATES {
+        let step = lengths.len().div_ceil(MAX_CANDIDATES);
+        let last = n;
+        lengths = lengths.into_iter().skip(step - 1).step_by(step).collect();
+        if lengths.last() != Some(&last) {
+            lengths.push(last);
+        }
+    }
+    // sites[i]: the pause points needing lengths[..i] (rounded up to a candidate).
     let mut sites = vec![0u64; lengths.len() + 1];
+    let candidate = |k: usize| lengths.partition_point(|&l| l < k);
     for &k in &need {
-        sites[lengths.binary_search(&k).expect("every need is a length") + 1] += 1;
+        sites[candidate(k) + 1] += 1;
     }
     for i in 1..sites.len() {
         sites[i] += sites[i - 1];
@@ -381,6 +395,20 @@ mod tests {
             assert!(group.contains(&k) && group.contains(&0), "pause point {k}");
             // The shortest group that covers it.
             assert!(g == 0 || groups.groups[g as usize - 1].len() <= k);
+        }
+    }
+
+    #[test]
+    fn prefixes_with_many_lengths_round_needs_up() {
+        // 1,000 distinct needs: past MAX_CANDIDATES the cuts come from every k-th length,
+        // and every pause point still gets a prefix holding what it needs.
+        let bytes = vec![4; 1000];
+        let live: Vec<Vec<usize>> = (0..1000).map(|k| vec![k]).collect();
+        let groups = prefixes(&bytes, &live, &[], PREFIX_WEIGHT);
+        assert!(groups.prefixes);
+        assert!(groups.groups.len() <= MAX_PREFIXES);
+        for (k, &g) in groups.site_group.iter().enumerate() {
+            assert!(groups.groups[g as usize].len() > k, "pause point {k}");
         }
     }
 }

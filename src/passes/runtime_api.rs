@@ -247,7 +247,13 @@ fn add_frame_helpers(
     width: PointerWidth,
 ) -> (FunctionId, FunctionId) {
     let ptr = width.val_type();
-    let (load, store, add, sub, gt) = pointer_ops(width);
+    let PointerOps {
+        load,
+        store,
+        add,
+        sub,
+        ..
+    } = pointer_ops(width);
     let arg = |offset| walrus::ir::MemArg {
         align: width.bytes(),
         offset,
@@ -264,25 +270,9 @@ fn add_frame_helpers(
         .local_tee(pos)
         .local_get(size)
         .binop(add)
-        .local_tee(new)
-        .global_get(data)
-        .load(memory, load, arg(width.end_offset()))
-        .binop(gt)
-        .if_else(
-            None,
-            |overflow| {
-                overflow
-                    .global_get(data)
-                    .local_get(new)
-                    .store(memory, store, arg(width.pos_offset()))
-                    .unreachable();
-            },
-            |_| {},
-        )
-        .global_get(data)
-        .local_get(new)
-        .store(memory, store, arg(width.pos_offset()))
-        .local_get(pos);
+        .local_tee(new);
+    move_pos_checked(&mut body, data, memory, width, new);
+    body.local_get(pos);
     let push = builder.finish(vec![size], &mut module.funcs);
 
     let size = module.locals.add(ptr);
@@ -330,7 +320,13 @@ pub struct PrefixHelpers {
 pub fn add_prefix_helpers(module: &mut Module, place: StackPlace) -> PrefixHelpers {
     let (data, memory, width) = (place.data, place.memory, place.width);
     let ptr = width.val_type();
-    let (load, store, add, sub, gt) = pointer_ops(width);
+    let PointerOps {
+        load,
+        store,
+        add,
+        sub,
+        ..
+    } = pointer_ops(width);
     let arg = |offset| walrus::ir::MemArg {
         align: width.bytes(),
         offset,
@@ -375,26 +371,9 @@ pub fn add_prefix_helpers(module: &mut Module, place: StackPlace) -> PrefixHelpe
     widen(&mut body);
     body.binop(add).local_tee(top);
     ptr_const(&mut body, abi::CALL_INDEX_BYTES);
-    body.binop(add)
-        .local_tee(new)
-        .global_get(data)
-        .load(memory, load, arg(width.end_offset()))
-        .binop(gt)
-        .if_else(
-            None,
-            |overflow| {
-                overflow
-                    .global_get(data)
-                    .local_get(new)
-                    .store(memory, store, arg(width.pos_offset()))
-                    .unreachable();
-            },
-            |_| {},
-        )
-        .global_get(data)
-        .local_get(new)
-        .store(memory, store, arg(width.pos_offset()))
-        .local_get(top)
+    body.binop(add).local_tee(new);
+    move_pos_checked(&mut body, data, memory, width, new);
+    body.local_get(top)
         .local_get(index)
         .local_get(bytes)
         .i32_const(abi::PREFIX_SIZE_SHIFT as i32)
@@ -458,31 +437,66 @@ pub fn add_prefix_helpers(module: &mut Module, place: StackPlace) -> PrefixHelpe
     }
 }
 
-/// Load, store, add, subtract and unsigned greater-than for pointers of `width`.
-fn pointer_ops(
+/// With the new `pos` on the stack (also in `new`): trap if it is past `end`, leaving it in
+/// `pos` (so the host can tell how much was needed), else store it in `pos`.
+fn move_pos_checked(
+    body: &mut walrus::InstrSeqBuilder<'_>,
+    data: GlobalId,
+    memory: MemoryId,
     width: PointerWidth,
-) -> (
-    walrus::ir::LoadKind,
-    walrus::ir::StoreKind,
-    BinaryOp,
-    BinaryOp,
-    BinaryOp,
+    new: walrus::LocalId,
 ) {
+    let PointerOps {
+        load, store, gt, ..
+    } = pointer_ops(width);
+    let arg = |offset| walrus::ir::MemArg {
+        align: width.bytes(),
+        offset,
+    };
+    body.global_get(data)
+        .load(memory, load, arg(width.end_offset()))
+        .binop(gt)
+        .if_else(
+            None,
+            |overflow| {
+                overflow
+                    .global_get(data)
+                    .local_get(new)
+                    .store(memory, store, arg(width.pos_offset()))
+                    .unreachable();
+            },
+            |_| {},
+        )
+        .global_get(data)
+        .local_get(new)
+        .store(memory, store, arg(width.pos_offset()));
+}
+
+/// Load, store, add, subtract and unsigned greater-than for pointers of `width`.
+struct PointerOps {
+    load: walrus::ir::LoadKind,
+    store: walrus::ir::StoreKind,
+    add: BinaryOp,
+    sub: BinaryOp,
+    gt: BinaryOp,
+}
+
+fn pointer_ops(width: PointerWidth) -> PointerOps {
     match width {
-        PointerWidth::W32 => (
-            walrus::ir::LoadKind::I32 { atomic: false },
-            walrus::ir::StoreKind::I32 { atomic: false },
-            BinaryOp::I32Add,
-            BinaryOp::I32Sub,
-            BinaryOp::I32GtU,
-        ),
-        PointerWidth::W64 => (
-            walrus::ir::LoadKind::I64 { atomic: false },
-            walrus::ir::StoreKind::I64 { atomic: false },
-            BinaryOp::I64Add,
-            BinaryOp::I64Sub,
-            BinaryOp::I64GtU,
-        ),
+        PointerWidth::W32 => PointerOps {
+            load: walrus::ir::LoadKind::I32 { atomic: false },
+            store: walrus::ir::StoreKind::I32 { atomic: false },
+            add: BinaryOp::I32Add,
+            sub: BinaryOp::I32Sub,
+            gt: BinaryOp::I32GtU,
+        },
+        PointerWidth::W64 => PointerOps {
+            load: walrus::ir::LoadKind::I64 { atomic: false },
+            store: walrus::ir::StoreKind::I64 { atomic: false },
+            add: BinaryOp::I64Add,
+            sub: BinaryOp::I64Sub,
+            gt: BinaryOp::I64GtU,
+        },
     }
 }
 
