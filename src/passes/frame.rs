@@ -550,7 +550,9 @@ struct FrameCode<'a> {
 }
 
 impl FrameCode<'_> {
-    /// The frame holding `positions` packed from byte `start`, and the call index.
+    /// The frame holding `positions` packed from byte `start`, and the call index: in the
+    /// `start` bytes before them (a fixed frame, `start` = 4), or with `start` = 0 in the
+    /// four bytes after them (the call index or word on top).
     fn layout(&self, start: u32, positions: &[usize]) -> Layout {
         let mut offset = start;
         let entries = positions
