@@ -247,17 +247,7 @@ fn add_frame_helpers(
     width: PointerWidth,
 ) -> (FunctionId, FunctionId) {
     let ptr = width.val_type();
-    let PointerOps {
-        load,
-        store,
-        add,
-        sub,
-        ..
-    } = pointer_ops(width);
-    let arg = |offset| walrus::ir::MemArg {
-        align: width.bytes(),
-        offset,
-    };
+    let ops = pointer_ops(width);
 
     let size = module.locals.add(ptr);
     let pos = module.locals.add(ptr);
@@ -266,10 +256,10 @@ fn add_frame_helpers(
     builder.name("asyncify_push_frame".to_string());
     let mut body = builder.func_body();
     body.global_get(data)
-        .load(memory, load, arg(width.pos_offset()))
+        .load(memory, ops.load, ops.arg(width.pos_offset()))
         .local_tee(pos)
         .local_get(size)
-        .binop(add)
+        .binop(ops.add)
         .local_tee(new);
     move_pos_checked(&mut body, data, memory, width, new);
     body.local_get(pos);
@@ -282,13 +272,13 @@ fn add_frame_helpers(
     builder
         .func_body()
         .global_get(data)
-        .load(memory, load, arg(width.pos_offset()))
+        .load(memory, ops.load, ops.arg(width.pos_offset()))
         .local_get(size)
-        .binop(sub)
+        .binop(ops.sub)
         .local_set(new)
         .global_get(data)
         .local_get(new)
-        .store(memory, store, arg(width.pos_offset()))
+        .store(memory, ops.store, ops.arg(width.pos_offset()))
         .local_get(new);
     let pop = builder.finish(vec![size], &mut module.funcs);
     for (local, name) in [(pos, "pos"), (new, "new")] {
@@ -320,17 +310,7 @@ pub struct PrefixHelpers {
 pub fn add_prefix_helpers(module: &mut Module, place: StackPlace) -> PrefixHelpers {
     let (data, memory, width) = (place.data, place.memory, place.width);
     let ptr = width.val_type();
-    let PointerOps {
-        load,
-        store,
-        add,
-        sub,
-        ..
-    } = pointer_ops(width);
-    let arg = |offset| walrus::ir::MemArg {
-        align: width.bytes(),
-        offset,
-    };
+    let ops = pointer_ops(width);
     let word = walrus::ir::MemArg {
         align: abi::STACK_ALIGN,
         offset: 0,
@@ -365,13 +345,13 @@ pub fn add_prefix_helpers(module: &mut Module, place: StackPlace) -> PrefixHelpe
     builder.name("asyncify_push_prefix".to_string());
     let mut body = builder.func_body();
     body.global_get(data)
-        .load(memory, load, arg(width.pos_offset()))
+        .load(memory, ops.load, ops.arg(width.pos_offset()))
         .local_tee(pos)
         .local_get(bytes);
     widen(&mut body);
-    body.binop(add).local_tee(top);
+    body.binop(ops.add).local_tee(top);
     ptr_const(&mut body, abi::CALL_INDEX_BYTES);
-    body.binop(add).local_tee(new);
+    body.binop(ops.add).local_tee(new);
     move_pos_checked(&mut body, data, memory, width, new);
     body.local_get(top)
         .local_get(index)
@@ -402,9 +382,9 @@ pub fn add_prefix_helpers(module: &mut Module, place: StackPlace) -> PrefixHelpe
     builder.name("asyncify_pop_prefix".to_string());
     let mut body = builder.func_body();
     body.global_get(data)
-        .load(memory, load, arg(width.pos_offset()));
+        .load(memory, ops.load, ops.arg(width.pos_offset()));
     ptr_const(&mut body, abi::CALL_INDEX_BYTES);
-    body.binop(sub)
+    body.binop(ops.sub)
         .local_tee(top)
         .load(memory, walrus::ir::LoadKind::I32 { atomic: false }, word)
         .local_tee(w)
@@ -421,9 +401,9 @@ pub fn add_prefix_helpers(module: &mut Module, place: StackPlace) -> PrefixHelpe
         .local_get(top)
         .global_get(popped_bytes);
     widen(&mut body);
-    body.binop(sub)
+    body.binop(ops.sub)
         .local_tee(new)
-        .store(memory, store, arg(width.pos_offset()))
+        .store(memory, ops.store, ops.arg(width.pos_offset()))
         .local_get(new);
     let pop = builder.finish(vec![], &mut module.funcs);
     for (local, name) in [(pos, "pos"), (top, "top"), (new, "new"), (w, "word")] {
@@ -446,34 +426,29 @@ fn move_pos_checked(
     width: PointerWidth,
     new: walrus::LocalId,
 ) {
-    let PointerOps {
-        load, store, gt, ..
-    } = pointer_ops(width);
-    let arg = |offset| walrus::ir::MemArg {
-        align: width.bytes(),
-        offset,
-    };
+    let ops = pointer_ops(width);
     body.global_get(data)
-        .load(memory, load, arg(width.end_offset()))
-        .binop(gt)
+        .load(memory, ops.load, ops.arg(width.end_offset()))
+        .binop(ops.gt)
         .if_else(
             None,
             |overflow| {
                 overflow
                     .global_get(data)
                     .local_get(new)
-                    .store(memory, store, arg(width.pos_offset()))
+                    .store(memory, ops.store, ops.arg(width.pos_offset()))
                     .unreachable();
             },
             |_| {},
         )
         .global_get(data)
         .local_get(new)
-        .store(memory, store, arg(width.pos_offset()));
+        .store(memory, ops.store, ops.arg(width.pos_offset()));
 }
 
 /// Load, store, add, subtract and unsigned greater-than for pointers of `width`.
 struct PointerOps {
+    width: PointerWidth,
     load: walrus::ir::LoadKind,
     store: walrus::ir::StoreKind,
     add: BinaryOp,
@@ -481,9 +456,20 @@ struct PointerOps {
     gt: BinaryOp,
 }
 
+impl PointerOps {
+    /// A pointer-aligned access at `offset` (a field of the data structure).
+    fn arg(&self, offset: u64) -> walrus::ir::MemArg {
+        walrus::ir::MemArg {
+            align: self.width.bytes(),
+            offset,
+        }
+    }
+}
+
 fn pointer_ops(width: PointerWidth) -> PointerOps {
     match width {
         PointerWidth::W32 => PointerOps {
+            width,
             load: walrus::ir::LoadKind::I32 { atomic: false },
             store: walrus::ir::StoreKind::I32 { atomic: false },
             add: BinaryOp::I32Add,
@@ -491,6 +477,7 @@ fn pointer_ops(width: PointerWidth) -> PointerOps {
             gt: BinaryOp::I32GtU,
         },
         PointerWidth::W64 => PointerOps {
+            width,
             load: walrus::ir::LoadKind::I64 { atomic: false },
             store: walrus::ir::StoreKind::I64 { atomic: false },
             add: BinaryOp::I64Add,
