@@ -541,27 +541,7 @@ fn choose_saved(
     // elsewhere it gives pause points shorter frames where that pays.
     p.groups = match options.epilogues {
         Epilogues::Auto if !shape.handlers && options.optimizing() => {
-            let order = save_groups::frequency_order(p.saved.len(), &per_site, &always);
-            let mut rank = vec![0; order.len()];
-            for (r, &q) in order.iter().enumerate() {
-                rank[q] = r;
-            }
-            let remap = |set: &[usize]| -> Vec<usize> { set.iter().map(|&q| rank[q]).collect() };
-            let per_site: Vec<Vec<usize>> = per_site.iter().map(|s| remap(s)).collect();
-            let bytes: Vec<u32> = order
-                .iter()
-                .map(|&q| ref_stack::frame_bytes(local_ty(p.saved[q])))
-                .collect();
-            let fits = per_site.len() <= abi::PREFIX_FIELD_MAX as usize
-                && bytes.iter().map(|&b| u64::from(b)).sum::<u64>()
-                    + u64::from(abi::CALL_INDEX_BYTES)
-                    <= u64::from(abi::PREFIX_FIELD_MAX);
-            let weight = if fits { save_groups::PREFIX_WEIGHT } else { 0 };
-            let groups = save_groups::prefixes(&bytes, &per_site, &remap(&always), weight);
-            if groups.prefixes {
-                p.saved = order.iter().map(|&q| p.saved[q]).collect();
-            }
-            groups
+            choose_prefixes(&mut p.saved, &per_site, &always, &local_ty)
         }
         Epilogues::Auto if !shape.handlers => {
             save_groups::SaveGroups::single(p.saved.len(), per_site.len())
@@ -569,6 +549,37 @@ fn choose_saved(
         mode => save_groups::choose(p.saved.len(), &per_site, &always, mode),
     };
     Ok(())
+}
+
+/// Prefix frames for the locals `saved` (reordered by [`save_groups::frequency_order`] if
+/// they pay), given the positions live at each pause point and those always stored.
+fn choose_prefixes(
+    saved: &mut Vec<walrus::LocalId>,
+    per_site: &[Vec<usize>],
+    always: &[usize],
+    local_ty: impl Fn(walrus::LocalId) -> walrus::ValType,
+) -> save_groups::SaveGroups {
+    let order = save_groups::frequency_order(saved.len(), per_site, always);
+    let mut rank = vec![0; order.len()];
+    for (r, &q) in order.iter().enumerate() {
+        rank[q] = r;
+    }
+    let remap = |set: &[usize]| -> Vec<usize> { set.iter().map(|&q| rank[q]).collect() };
+    let per_site: Vec<Vec<usize>> = per_site.iter().map(|s| remap(s)).collect();
+    let bytes: Vec<u32> = order
+        .iter()
+        .map(|&q| ref_stack::frame_bytes(local_ty(saved[q])))
+        .collect();
+    // The word on top holds the call index and the prefix's size in 16 bits each.
+    let fits = per_site.len() <= abi::PREFIX_FIELD_MAX as usize
+        && bytes.iter().map(|&b| u64::from(b)).sum::<u64>() + u64::from(abi::CALL_INDEX_BYTES)
+            <= u64::from(abi::PREFIX_FIELD_MAX);
+    let weight = if fits { save_groups::PREFIX_WEIGHT } else { 0 };
+    let groups = save_groups::prefixes(&bytes, &per_site, &remap(always), weight);
+    if groups.prefixes {
+        *saved = order.iter().map(|&q| saved[q]).collect();
+    }
+    groups
 }
 
 /// A function instrumented by [`finish`].
