@@ -730,6 +730,58 @@ fn stack_bound_is_never_below_measured_use() {
     }
 }
 
+/// Prefix frames (`-O`): the deepest pause happens under `run`'s first call, where only
+/// `$n` is live, so `run` pushes its smallest frame there. The run behaves the same, and the
+/// stack it uses is the bound less the difference between `run`'s largest and smallest
+/// frames (at `-O0`, one frame per function, exactly the bound).
+#[test]
+fn prefix_frames_save_only_what_is_live_at_the_pause() {
+    let program = wat(r#"
+(module
+  (import "env" "sleep_i32" (func $sleep (param i32) (result i32)))
+  (memory (export "memory") 1)
+  (func $deep (param $x i32) (result i32) (local $p i64) (local $q i64) (local $r i64)
+    (local.set $p (i64.extend_i32_u (local.get $x)))
+    (local.set $q (i64.mul (local.get $p) (i64.const 3)))
+    (local.set $r (i64.add (local.get $q) (i64.const 5)))
+    (drop (call $sleep (local.get $x)))
+    (i32.wrap_i64 (i64.add (i64.add (local.get $p) (local.get $q)) (local.get $r))))
+  (func (export "run") (param $n i32) (result i64) (local $a i64) (local $b i64) (local $c i64)
+    (local.set $n (call $deep (local.get $n)))
+    (local.set $a (i64.extend_i32_u (local.get $n)))
+    (local.set $b (i64.mul (local.get $a) (local.get $a)))
+    (local.set $c (i64.add (local.get $b) (i64.const 7)))
+    (drop (call $sleep (i32.const 1)))
+    (i64.add (i64.add (local.get $a) (local.get $b))
+      (i64.add (local.get $c) (i64.extend_i32_u (local.get $n))))))
+"#);
+    let imports = ["env.sleep_i32"];
+    let runs = assert_equivalent(
+        &program,
+        &[Call::new("run", &i32s(&[6]))],
+        &imports,
+        &options(&imports),
+    );
+    for ((outcome, analysis), level) in runs.iter().zip(["-O0", "-O"]) {
+        assert_eq!(outcome.pauses, 2, "{level}");
+        let bound = bound_bytes(analysis, "run");
+        let run = analysis.frames[index(analysis, "run")]
+            .as_ref()
+            .expect("run is instrumented");
+        let saved = u64::from(run.bytes - run.smallest_bytes);
+        eprintln!(
+            "prefix frames {level}: bound {bound}, measured {}, run's frames {} to {}",
+            outcome.max_stack_used, run.smallest_bytes, run.bytes
+        );
+        if level == "-O" {
+            assert!(saved > 0, "run has one frame size at -O");
+        } else {
+            assert_eq!(saved, 0, "run has several frame sizes at -O0");
+        }
+        assert_eq!(u64::from(outcome.max_stack_used), bound - saved, "{level}");
+    }
+}
+
 #[test]
 fn recursion_that_pauses_is_unbounded() {
     let program = wat(include_str!("programs/recursion.wat"));
