@@ -271,16 +271,14 @@ fn chain(
             size: layout.size,
         }
     };
-    // The chain `(block $c0 (block $c1 ... (block $c[last] inner) segment(last)) ...)
+    // The chain `(block $c0 (block $c1 ... (block $c[last]) segment(last)) ...)
     // segment(0)`: a branch to `$cg` runs segments g, g - 1, ..., 0. Returns the labels and
-    // the outermost block with segment 0 after it.
+    // the outermost block with segment 0 after it; the caller fills the innermost block.
     let nest = |func: &mut LocalFunction,
-                inner: Vec<(Instr, InstrLocId)>,
                 segment_code: &dyn Fn(usize) -> Vec<(Instr, InstrLocId)>| {
         let labels: Vec<InstrSeqId> = (0..count)
             .map(|_| func.builder_mut().dangling_instr_seq(None).id())
             .collect();
-        func.block_mut(labels[count - 1]).instrs = inner;
         for g in (0..count - 1).rev() {
             let mut body = vec![(Block { seq: labels[g + 1] }.into(), InstrLocId::default())];
             body.extend(segment_code(g + 1));
@@ -298,7 +296,7 @@ fn chain(
         .collect();
     let mut labels = vec![flow.unwind_block];
     labels.extend(&heads);
-    let (chain_labels, epilogue) = nest(func, Vec::new(), &|g| cx.stores(&segment(g)));
+    let (chain_labels, epilogue) = nest(func, &|g| cx.stores(&segment(g)));
     for g in 0..count {
         // The call index is on the stack.
         let mut body = vec![
@@ -325,7 +323,7 @@ fn chain(
     retarget_pause_points(func, flow, groups, &labels)?;
 
     // Rewind: pop, decode the word, branch into the chain of loads by the frame's size.
-    let (rewind_labels, loads) = nest(func, Vec::new(), &|g| cx.loads(&segment(g)));
+    let (rewind_labels, loads) = nest(func, &|g| cx.loads(&segment(g)));
     let mut dispatch = Vec::new();
     for (g, &label) in rewind_labels.iter().enumerate().take(count - 1) {
         dispatch.extend([
