@@ -18,12 +18,15 @@
 //! set up by the host before `asyncify_start_unwind`.
 //!
 //! # Frames
-//! Unwinding pushes, per instrumented function, innermost first:
+//! Unwinding pushes, per instrumented function, innermost first, a frame; unoptimized (and
+//! with `--epilogues shared`) Binaryen's
 //! ```text
 //! [i32 call index][saved locals, packed, 4-byte aligned]
 //! ```
-//! The locals are in a fixed order per function (parameters first); the layout is private
-//! to the module: hosts only ever see `pos` move.
+//! with the locals in a fixed order per function (parameters first). Optimized frames hold
+//! less (see [`crate::passes::frame`]: only the locals, or a prefix of them and a 2- or
+//! 4-byte word on top, so only 2-byte aligned). The layout is private to the module: hosts
+//! only ever see `pos` move.
 //! `i32`/`f32` take 4 bytes, `i64`/`f64` 8, `v128` 16, a reference 4 (the `i32` index of the
 //! table slot holding it, `-1` for null; see [`crate::passes::ref_stack`]). Rewinding pops
 //! them outermost first.
@@ -163,12 +166,45 @@ impl PointerWidth {
 pub const CALL_INDEX_BYTES: u32 = 4;
 
 /// A frame holding a prefix of its function's saved locals (see
-/// [`crate::analysis::save_groups::prefixes`]) ends with one `i32` word: the call index in
-/// the low bits, the prefix's size in bytes shifted left by this much.
-pub const PREFIX_SIZE_SHIFT: u32 = 16;
+/// [`crate::analysis::save_groups::prefixes`]) ends with a word holding its call index and
+/// its bytes of locals (a multiple of 4), in one of two forms told apart by the lowest bit of
+/// the 16 bits right below the frame's end:
+///
+/// - short, [`PREFIX_SHORT_WORD_BYTES`]: `index << 1 | (bytes / 4) << 9`, when the index is at
+///   most [`PREFIX_SHORT_MAX_INDEX`] and the bytes at most [`PREFIX_SHORT_MAX_BYTES`];
+/// - long, [`PREFIX_LONG_WORD_BYTES`]: `index | 1 << 16 | (bytes / 4) << 17`.
+///
+/// So the frames, and what follows them on the stack, are only 2-byte aligned.
+pub const PREFIX_SHORT_WORD_BYTES: u32 = 2;
 
-/// The largest call index, and the largest prefix size, such a word can hold.
-pub const PREFIX_FIELD_MAX: u32 = (1 << PREFIX_SIZE_SHIFT) - 1;
+/// The size of the long form of a prefix frame's word.
+pub const PREFIX_LONG_WORD_BYTES: u32 = 4;
+
+/// The largest call index a short word holds.
+pub const PREFIX_SHORT_MAX_INDEX: u32 = 0xff;
+
+/// The most bytes of locals a short word holds.
+pub const PREFIX_SHORT_MAX_BYTES: u32 = 0x7f * 4;
+
+/// The largest call index a long word holds.
+pub const PREFIX_MAX_INDEX: u32 = 0xffff;
+
+/// The most bytes of locals a long word holds.
+pub const PREFIX_MAX_BYTES: u32 = 0x7fff * 4;
+
+/// The size of the word on top of a prefix frame with call index `index` and `bytes` bytes
+/// of locals.
+pub fn prefix_word_bytes(index: u32, bytes: u32) -> u32 {
+    if index <= PREFIX_SHORT_MAX_INDEX && bytes <= PREFIX_SHORT_MAX_BYTES {
+        PREFIX_SHORT_WORD_BYTES
+    } else {
+        PREFIX_LONG_WORD_BYTES
+    }
+}
+
+/// Alignment (in bytes) of accesses to the asyncify stack in modules that may have prefix
+/// frames (see [`PREFIX_SHORT_WORD_BYTES`]): every optimized module.
+pub const PREFIX_STACK_ALIGN: u32 = 2;
 
 /// Alignment (in bytes) used for every access to the asyncify stack; pointers given by the
 /// host are assumed to be at least this aligned.

@@ -105,12 +105,15 @@ pub struct Options {
     #[cfg_attr(feature = "cli", arg(long))]
     pub closed_world: bool,
 
-    /// How the unwind code that saves locals is laid out: `auto` gives pause points with very
-    /// different live locals epilogues of their own in functions with exception handlers
-    /// (where one shared epilogue costs engines the most), `shared` always uses one epilogue
-    /// saving every local live at some pause point (Binaryen's layout, the smallest code),
-    /// `exact` gives every distinct set of live locals its own epilogue (the least work for
-    /// engines; larger code). The frame layout is the same in every mode.
+    /// How the unwind code that saves locals, and so the frames, are laid out: `auto` gives
+    /// pause points with very different live locals frames of their own size (with `-O`,
+    /// prefixes of one order of the locals, and epilogues of their own in functions with
+    /// exception handlers, where one shared epilogue costs engines the most); `shared` always
+    /// uses one epilogue saving every local live at some pause point (Binaryen's layout);
+    /// `exact` gives every distinct set of live locals its own epilogue (the fewest bytes per
+    /// pause and the least work for engines; larger code). With `-O`, except `shared`, a
+    /// function with one pause point saves only its locals. Frames are private to the
+    /// module: a host sees only how many bytes a pause takes.
     #[cfg_attr(
         feature = "cli",
         arg(long, value_enum, value_name = "MODE", default_value_t)
@@ -174,6 +177,13 @@ impl Options {
     /// Whether any optimization is requested.
     pub fn optimizing(&self) -> bool {
         self.optimize > 0
+    }
+
+    /// Whether functions without exception handlers may get prefix frames (`-O` with
+    /// `--epilogues auto`; see [`crate::passes::frame`]), whose words leave the stack only
+    /// 2-byte aligned.
+    pub fn prefix_frames(&self) -> bool {
+        self.optimizing() && self.epilogues == Epilogues::Auto
     }
 
     /// Which instrumented functions get a separate copy for rewinding: [`Options::split`],

@@ -252,7 +252,7 @@ fn instrument(
                 ..Default::default()
             });
             // ... then the helpers of prefix frames, the first time a function has them ...
-            if p.groups.prefixes && prefix_helpers.is_none() {
+            if p.groups.kind == save_groups::FrameKind::Prefixes && prefix_helpers.is_none() {
                 let added = runtime_api::add_prefix_helpers(&mut module, runtime.place);
                 changes.append(
                     &mut indices,
@@ -298,6 +298,7 @@ fn instrument(
             let done = result.map_err(failed_in(name))?;
             if let Some(frame) = &mut frames[p.index] {
                 frame.saved_locals = p.saved.len() as u32;
+                frame.layout = p.groups.kind;
                 (frame.bytes, frame.smallest_bytes) = (done.bytes.largest, done.bytes.smallest);
                 frame.epilogues = p.groups.groups.len() as u32;
                 frame.rewind_copy =
@@ -540,7 +541,19 @@ fn choose_saved(
     // pads (see the module's documentation), so `auto` splits only functions with handlers;
     // elsewhere it gives pause points shorter frames where that pays.
     p.groups = match options.epilogues {
-        Epilogues::Auto if !shape.handlers && options.optimizing() => {
+        // One pause point: its call index and frame size are known, so the frame is only
+        // its locals. (Never empty: an unwind that leaves `pos` where it was tells runtimes
+        // that no function on the stack was instrumented.)
+        Epilogues::Auto | Epilogues::Exact
+            if options.optimizing()
+                && per_site.len() == 1
+                && p.saved
+                    .iter()
+                    .any(|&l| ref_stack::frame_bytes(local_ty(l)) > 0) =>
+        {
+            save_groups::SaveGroups::bare(p.saved.len())
+        }
+        Epilogues::Auto if !shape.handlers && options.prefix_frames() => {
             choose_prefixes(&mut p.saved, &per_site, &always, &local_ty)
         }
         Epilogues::Auto if !shape.handlers => {
@@ -552,7 +565,8 @@ fn choose_saved(
 }
 
 /// Prefix frames for the locals `saved` (reordered by [`save_groups::frequency_order`] if
-/// they pay), given the positions live at each pause point and those always stored.
+/// more than one prefix pays), given the positions live at each pause point and those always
+/// stored; a fixed frame where the word on top could not hold a call index or a size.
 fn choose_prefixes(
     saved: &mut Vec<walrus::LocalId>,
     per_site: &[Vec<usize>],
@@ -570,13 +584,19 @@ fn choose_prefixes(
         .iter()
         .map(|&q| ref_stack::frame_bytes(local_ty(saved[q])))
         .collect();
-    // The word on top holds the call index and the prefix's size in 16 bits each.
-    let fits = per_site.len() <= abi::PREFIX_FIELD_MAX as usize
-        && bytes.iter().map(|&b| u64::from(b)).sum::<u64>() + u64::from(abi::CALL_INDEX_BYTES)
-            <= u64::from(abi::PREFIX_FIELD_MAX);
-    let weight = if fits { save_groups::PREFIX_WEIGHT } else { 0 };
-    let groups = save_groups::prefixes(&bytes, &per_site, &remap(always), weight);
-    if groups.prefixes {
+    // The word on top holds the call index and the prefix's size.
+    let fits = per_site.len() <= abi::PREFIX_MAX_INDEX as usize + 1
+        && bytes.iter().map(|&b| u64::from(b)).sum::<u64>() <= u64::from(abi::PREFIX_MAX_BYTES);
+    if !fits {
+        return save_groups::SaveGroups::single(saved.len(), per_site.len());
+    }
+    let groups = save_groups::prefixes(
+        &bytes,
+        &per_site,
+        &remap(always),
+        save_groups::PREFIX_WEIGHT,
+    );
+    if groups.groups.len() > 1 {
         *saved = order.iter().map(|&q| saved[q]).collect();
     }
     groups

@@ -10,6 +10,7 @@ use crate::abi::Api;
 use crate::analysis::call_graph::CallGraph;
 use crate::analysis::can_pause::{Instrumentation, Reason, Role, Target};
 use crate::analysis::indirect::IndirectCalls;
+use crate::analysis::save_groups::FrameKind;
 use crate::analysis::stack_bound::{self, Bound, Callee, Frame, Origin};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ir::IdMap;
@@ -221,11 +222,17 @@ impl Analysis {
         if let Some(frame) = &self.frames[f] {
             let _ = writeln!(
                 out,
-                "  frame: {} (call index and {}{} saved {}){}",
+                "  frame: {} ({} frame: {}{}{} saved {}){}",
                 if frame.smallest_bytes < frame.bytes {
                     format!("{} to {} bytes", frame.smallest_bytes, frame.bytes)
                 } else {
                     format!("{} bytes", frame.bytes)
+                },
+                frame.layout.name(),
+                match frame.layout {
+                    FrameKind::Bare => "",
+                    FrameKind::Prefixes => "a word with the call index and ",
+                    FrameKind::Fixed | FrameKind::Grouped => "call index and ",
                 },
                 if frame.smallest_bytes < frame.bytes {
                     "up to "
@@ -614,6 +621,7 @@ impl Analysis {
             ("reason", self.reason_json(f)),
             ("pause_points", Json::Arr(points)),
             ("saved_locals", Json::num(frame.saved_locals as usize)),
+            ("frame_layout", Json::str(frame.layout.name())),
             ("frame_bytes", Json::num(frame.bytes as usize)),
             (
                 "smallest_frame_bytes",

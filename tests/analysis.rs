@@ -782,6 +782,87 @@ fn prefix_frames_save_only_what_is_live_at_the_pause() {
     }
 }
 
+/// The word on top of a prefix frame (`-O`) is 2 bytes for call indices up to 255 and up to
+/// 508 bytes of locals, else 4: `many` has 300 pause points (indices past 255 take the long
+/// word) and `wide` 131 locals live across its pause points (524 bytes). Every pause point
+/// pauses and resumes where it should with its locals (the decoding of either form), and the
+/// frame sizes are the locals plus the right word.
+#[test]
+fn prefix_frame_words_short_and_long() {
+    let mut many = String::new();
+    for k in 0..300 {
+        many.push_str(&format!(
+            "(local.set $acc (i32.add (local.get $acc) (i32.mul (call $sleep (i32.add \
+             (local.get $n) (i32.const {k}))) (i32.const {}))))\n",
+            k + 1
+        ));
+    }
+    let (mut wide_locals, mut wide_set, mut wide_sum) =
+        (String::new(), String::new(), String::new());
+    for k in 0..130 {
+        wide_locals.push_str(&format!("(local $v{k} i32) "));
+        wide_set.push_str(&format!(
+            "(local.set $v{k} (i32.add (local.get $n) (i32.const {})))\n",
+            k * 7
+        ));
+        wide_sum.push_str(&format!(
+            "(local.set $n (i32.add (local.get $n) (i32.mul (local.get $v{k}) (i32.const {}))))\n",
+            k + 1
+        ));
+    }
+    let program = wat(&format!(
+        r#"
+(module
+  (import "env" "sleep_i32" (func $sleep (param i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "many") (param $n i32) (result i32) (local $acc i32) (local $t i32)
+    (local.set $t (i32.mul (local.get $n) (i32.const 3)))
+    {many}
+    (i32.add (local.get $acc) (local.get $t)))
+  (func (export "wide") (param $n i32) (result i32) {wide_locals}
+    {wide_set}
+    (drop (call $sleep (local.get $n)))
+    (local.set $n (call $sleep (i32.add (local.get $n) (i32.const 1))))
+    {wide_sum}
+    (local.get $n)))
+"#
+    ));
+    let imports = ["env.sleep_i32"];
+    for (export, pauses) in [("many", 300), ("wide", 2)] {
+        let runs = assert_equivalent(
+            &program,
+            &[Call::new(export, &i32s(&[5]))],
+            &imports,
+            &options(&imports),
+        );
+        for ((outcome, analysis), level) in runs.iter().zip(["-O0", "-O", "-O3"]) {
+            assert_eq!(outcome.pauses, pauses, "{export} {level}");
+            let frame = analysis.frames[index(analysis, export)]
+                .as_ref()
+                .expect("instrumented");
+            eprintln!(
+                "{export} {level}: frames {} to {} bytes, measured {}",
+                frame.smallest_bytes, frame.bytes, outcome.max_stack_used
+            );
+            // The deepest frame is the whole one.
+            assert_eq!(outcome.max_stack_used, frame.bytes, "{export} {level}");
+            let locals = 4 * frame.saved_locals;
+            match (export, level) {
+                // Binaryen's layout: the call index and every saved local.
+                (_, "-O0") => assert_eq!(frame.bytes, 4 + locals, "{export}"),
+                // $acc, $n and $t at every pause point: a short word up to index 255.
+                ("many", _) => {
+                    assert_eq!(
+                        (frame.smallest_bytes, frame.bytes),
+                        (locals + 2, locals + 4)
+                    )
+                }
+                _ => assert_eq!(frame.bytes, locals + 4, "{export} {level}: a long word"),
+            }
+        }
+    }
+}
+
 #[test]
 fn recursion_that_pauses_is_unbounded() {
     let program = wat(include_str!("programs/recursion.wat"));

@@ -447,8 +447,8 @@ fn asyncify_stack_overflow_traps() {
     );
 }
 
-/// The overflow check is exact: a buffer of exactly the bytes one unwind needs works, 4 bytes
-/// less traps.
+/// The overflow check is exact: a buffer of exactly the bytes one unwind needs works, one
+/// byte less traps.
 #[test]
 fn asyncify_stack_exact_fit() {
     let program = wat_program("recursion.wat");
@@ -471,15 +471,15 @@ fn asyncify_stack_exact_fit() {
                     "with exactly {need} bytes the run differs from the reference"
                 ));
             }
-            match run_recursion(t, 200, need + 8 - 4) {
+            match run_recursion(t, 200, need + 8 - 1) {
                 Err(RunError::Trap { .. }) => Ok(()),
                 Err(other) => Err(format!(
-                    "{} bytes (4 too few): expected a trap, got {other}",
-                    need - 4
+                    "{} bytes (1 too few): expected a trap, got {other}",
+                    need - 1
                 )),
                 Ok(_) => Err(format!(
-                    "{} bytes (4 too few): expected a trap, the run succeeded",
-                    need - 4
+                    "{} bytes (1 too few): expected a trap, the run succeeded",
+                    need - 1
                 )),
             }
         },

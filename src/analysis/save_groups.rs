@@ -49,10 +49,38 @@ pub struct SaveGroups {
     pub site_group: Vec<u32>,
     /// For each group, the positions (in frame order) of the locals it stores, ascending.
     pub groups: Vec<Vec<usize>>,
-    /// Whether every group stores a prefix of the frame order, groups by ascending length
-    /// (from [`prefixes`]): the frame code then stores and loads each local once, in a
-    /// chain that each group enters at its own length.
-    pub prefixes: bool,
+    /// How the frames are laid out.
+    pub kind: FrameKind,
+}
+
+/// The layout of a function's frames (the code is in [`crate::passes::frame`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FrameKind {
+    /// One group: Binaryen's `[call index][saved locals]`.
+    #[default]
+    Fixed,
+    /// Each group its own frame, `[its locals][call index]` ([`choose`]).
+    Grouped,
+    /// Every group stores a prefix of the frame order, groups by ascending length (from
+    /// [`prefixes`]; possibly one group), with a word holding the call index and the
+    /// prefix's size on top: the frame code stores and loads each local once, in a chain
+    /// that each group enters at its own length.
+    Prefixes,
+    /// One pause point: `[saved locals]` and nothing else, since its call index and size
+    /// are known.
+    Bare,
+}
+
+impl FrameKind {
+    /// Its name in reports: `fixed`, `grouped`, `prefix` or `bare`.
+    pub fn name(self) -> &'static str {
+        match self {
+            FrameKind::Fixed => "fixed",
+            FrameKind::Grouped => "grouped",
+            FrameKind::Prefixes => "prefix",
+            FrameKind::Bare => "bare",
+        }
+    }
 }
 
 impl SaveGroups {
@@ -61,7 +89,16 @@ impl SaveGroups {
         SaveGroups {
             site_group: vec![0; sites],
             groups: vec![(0..n).collect()],
-            prefixes: false,
+            kind: FrameKind::Fixed,
+        }
+    }
+
+    /// The frame of a function with one pause point, storing all `n` locals and no call
+    /// index.
+    pub fn bare(n: usize) -> SaveGroups {
+        SaveGroups {
+            kind: FrameKind::Bare,
+            ..SaveGroups::single(n, 1)
         }
     }
 }
@@ -152,7 +189,7 @@ pub fn choose(n: usize, live: &[Vec<usize>], always: &[usize], mode: Epilogues) 
                 .into_iter()
                 .map(|(u, _)| u.iter().collect())
                 .collect(),
-            prefixes: false,
+            kind: FrameKind::Grouped,
         };
     }
     single
@@ -205,7 +242,10 @@ const MAX_CANDIDATES: usize = 256;
 /// the mean frame is worth; 0 keeps one frame.
 pub fn prefixes(bytes: &[u32], live: &[Vec<usize>], always: &[usize], weight: u64) -> SaveGroups {
     let n = bytes.len();
-    let single = SaveGroups::single(n, live.len());
+    let single = SaveGroups {
+        kind: FrameKind::Prefixes,
+        ..SaveGroups::single(n, live.len())
+    };
     if n == 0 || live.len() < 2 || weight == 0 {
         return single;
     }
@@ -294,7 +334,7 @@ pub fn prefixes(bytes: &[u32], live: &[Vec<usize>], always: &[usize], weight: u6
             .map(|&k| cuts.partition_point(|&c| c < k) as u32)
             .collect(),
         groups: cuts.iter().map(|&c| (0..c).collect()).collect(),
-        prefixes: true,
+        kind: FrameKind::Prefixes,
     }
 }
 
@@ -368,16 +408,20 @@ mod tests {
         let mut live = vec![vec![0, 1]; 30];
         live.extend(std::iter::repeat_n((0..20).collect::<Vec<_>>(), 30));
         let groups = prefixes(&bytes, &live, &[], PREFIX_WEIGHT);
-        assert!(groups.prefixes);
+        assert_eq!(groups.kind, FrameKind::Prefixes);
         assert_eq!(groups.groups, vec![vec![0, 1], (0..20).collect::<Vec<_>>()]);
         assert_eq!(&groups.site_group[..30], &[0; 30]);
         assert_eq!(&groups.site_group[30..], &[1; 30]);
         // Not worth a group: a few bytes off a frame.
         let mut live = vec![(0..19).collect::<Vec<_>>(); 30];
         live.extend(std::iter::repeat_n((0..20).collect::<Vec<_>>(), 30));
-        assert!(!prefixes(&bytes, &live, &[], PREFIX_WEIGHT).prefixes);
+        let one = prefixes(&bytes, &live, &[], PREFIX_WEIGHT);
+        assert_eq!((one.kind, one.groups.len()), (FrameKind::Prefixes, 1));
         // Weight 0 never groups.
-        assert!(!prefixes(&bytes, &[vec![0], vec![19]], &[], 0).prefixes);
+        assert_eq!(
+            prefixes(&bytes, &[vec![0], vec![19]], &[], 0).groups.len(),
+            1
+        );
     }
 
     #[test]
@@ -386,8 +430,7 @@ mod tests {
         let bytes = vec![8; 40];
         let live: Vec<Vec<usize>> = (0..40).map(|k| vec![k]).collect();
         let groups = prefixes(&bytes, &live, &[0], PREFIX_WEIGHT);
-        assert!(groups.prefixes);
-        assert!(groups.groups.len() <= MAX_PREFIXES);
+        assert!(groups.groups.len() > 1 && groups.groups.len() <= MAX_PREFIXES);
         assert!(groups.groups.windows(2).all(|w| w[0].len() < w[1].len()));
         assert_eq!(groups.groups.last().map(Vec::len), Some(40));
         for (k, &g) in groups.site_group.iter().enumerate() {
@@ -405,8 +448,7 @@ mod tests {
         let bytes = vec![4; 1000];
         let live: Vec<Vec<usize>> = (0..1000).map(|k| vec![k]).collect();
         let groups = prefixes(&bytes, &live, &[], PREFIX_WEIGHT);
-        assert!(groups.prefixes);
-        assert!(groups.groups.len() <= MAX_PREFIXES);
+        assert!(groups.groups.len() > 1 && groups.groups.len() <= MAX_PREFIXES);
         for (k, &g) in groups.site_group.iter().enumerate() {
             assert!(groups.groups[g as usize].len() > k, "pause point {k}");
         }

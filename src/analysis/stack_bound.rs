@@ -58,8 +58,11 @@ pub struct Frame {
     pub pause_points: Vec<PausePoint>,
     /// How many locals its frame saves.
     pub saved_locals: u32,
-    /// The largest frame's size in bytes: the 4-byte call index and the saved locals. (With
-    /// several epilogues each pushes a frame of its own size; the bound takes the largest.)
+    /// The frames' layout.
+    pub layout: crate::analysis::save_groups::FrameKind,
+    /// The largest frame's size in bytes: the call index (or the word holding it, or
+    /// nothing in a bare frame) and the saved locals. (With several epilogues each pushes a
+    /// frame of its own size; the bound takes the largest.)
     pub bytes: u32,
     /// The smallest frame's size in bytes.
     pub smallest_bytes: u32,

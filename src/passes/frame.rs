@@ -1,18 +1,28 @@
 //! Save and restore an instrumented function's frame: the prologue that restores locals and
 //! pops the call index when rewinding, and the epilogue that pushes them when unwinding.
 //!
-//! A frame has one of three layouts, private to the function that writes and reads it:
+//! A frame has one of four layouts ([`FrameKind`]), private to the function that writes and
+//! reads it:
 //!
-//! - *Fixed* (one group of pause points; `-O0`, `--epilogues shared`, and `-O` where
-//!   nothing better pays): Binaryen's `[i32 call index][saved locals]`, each local packed at
-//!   its natural size and accessed with 4-byte alignment, in frame order (parameters first,
-//!   then the others in creation order). Pushed and popped with `asyncify_push_frame(size)`
-//!   and `asyncify_pop_frame(size)`.
-//! - *Prefix* (`-O`, `--epilogues auto`, functions without exception handlers where it pays;
-//!   see `chain`): the frame order puts the locals needed at most pause points first, and
-//!   each pause point pushes the shortest of a few prefixes holding what is live there, then
-//!   a word `index | bytes << 16` on top, so that the prologue can pop the frame before
-//!   knowing its size ([`PrefixHelpers`]).
+//! - *Fixed* (`-O0`, `--epilogues shared`, and `-O` in functions with exception handlers
+//!   where one group is best, or whose prefix words could not hold the frame): Binaryen's
+//!   `[i32 call index][saved locals]`, each local packed at its natural size, in frame order
+//!   (parameters first, then the others in creation order). Pushed and popped with
+//!   `asyncify_push_frame(size)` and `asyncify_pop_frame(size)`.
+//! - *Bare* (`-O`, one pause point where something is saved, except with `--epilogues
+//!   shared`; see `bare`): the saved locals alone, since the call index and the size are
+//!   known.
+//!
+//! No frame is empty: runtimes take an unwind that leaves `pos` where it was to mean that no
+//! function on the stack was instrumented.
+//! - *Prefix* (`-O`, `--epilogues auto`, functions without exception handlers; see
+//!   `chain`): the frame order puts the locals needed at most pause points first, and each
+//!   pause point pushes the shortest of a few prefixes holding what is live there (one
+//!   prefix, all of them, where more do not pay), then a word on top holding the call index
+//!   and the prefix's size, so that the prologue can pop the frame before knowing its size
+//!   ([`PrefixHelpers`]). The word takes 2 bytes for call indices up to 255 and prefixes up
+//!   to 508 bytes, else 4 ([`abi::PREFIX_SHORT_WORD_BYTES`]); so at `-O` frames are only
+//!   2-byte aligned, and every frame access says so ([`StackPlace::align`]).
 //! - *Grouped* (functions with exception handlers, `--epilogues exact`): each group of pause
 //!   points ([`crate::analysis::save_groups`]) pushes `[its live locals][i32 call index]`;
 //!   the prologue pops the index first and branches on it (`br_table`) to the restore of that
@@ -25,7 +35,8 @@
 //! reference is restored with `ref.as_non_null`. References are stored at every pause point
 //! (every group holds them), since the prologue takes their side-stack slots back.
 //!
-//! A fixed frame (the prefix and grouped code is shown at `chain` and `split_epilogue`):
+//! A fixed frame (the bare, prefix and grouped code is shown at `bare`, `chain` and
+//! `split_epilogue`):
 //!
 //! ```wat
 //! ;; before (from the flow pass; $x is live at the pause)
@@ -51,7 +62,7 @@
 //! ```
 
 use crate::abi::{self, PointerWidth};
-use crate::analysis::save_groups::SaveGroups;
+use crate::analysis::save_groups::{FrameKind, SaveGroups};
 use crate::error::{Error, Result};
 use crate::ir::{
     binop, i32_const, if_else, local_get as get, local_set as set, new_seq, new_seq_typed,
@@ -60,7 +71,7 @@ use crate::passes::flow::FlowResult;
 use crate::passes::ref_stack::{self, RefStacks, Saved};
 use crate::passes::runtime_api::PrefixHelpers;
 use walrus::ir::{
-    BinaryOp, Block, Br, BrIf, BrTable, Const, Instr, InstrLocId, InstrSeqId, Load, LoadKind,
+    BinaryOp, Block, Br, BrIf, BrTable, Const, Drop, Instr, InstrLocId, InstrSeqId, Load, LoadKind,
     LocalTee, MemArg, RefAsNonNull, RefNull, Store, StoreKind, Unreachable, Value,
 };
 use walrus::{GlobalId, LocalFunction, LocalId, MemoryId, ModuleLocals, RefType, ValType};
@@ -76,6 +87,9 @@ pub struct StackPlace {
     pub memory: MemoryId,
     /// Pointer width of that memory.
     pub width: PointerWidth,
+    /// The alignment of frame accesses: [`abi::STACK_ALIGN`], or
+    /// [`abi::PREFIX_STACK_ALIGN`] where prefix frames may be pushed.
+    pub align: u32,
     /// `asyncify_push_frame(size) -> ptr`: reserve a frame while unwinding (traps before
     /// writing past the end of the buffer).
     pub push_frame: walrus::FunctionId,
@@ -123,31 +137,34 @@ pub fn run(
     };
 
     let entry = func.entry_block();
-    if let [only] = &groups.groups[..] {
-        // One frame layout: the call index first, then every saved local.
-        let all: Vec<usize> = (0..cx.slots.len()).collect();
-        let layout = cx.layout(abi::CALL_INDEX_BYTES, &all);
-        let size = layout.size;
-        let mut stores = cx.store_index(0);
-        stores.extend(cx.stores(&layout.only(only)));
-        let epilogue = cx.push(size, stores);
-        let instrs = &mut func.block_mut(entry).instrs;
-        instrs.splice(flow.epilogue_at..flow.epilogue_at, epilogue);
+    match groups.kind {
+        FrameKind::Fixed => {
+            // One frame layout: the call index first, then every saved local.
+            let all: Vec<usize> = (0..cx.slots.len()).collect();
+            let layout = cx.layout(abi::CALL_INDEX_BYTES, &all);
+            let size = layout.size;
+            let mut stores = cx.store_index(0);
+            stores.extend(cx.stores(&layout));
+            let epilogue = cx.push(size, stores);
+            let instrs = &mut func.block_mut(entry).instrs;
+            instrs.splice(flow.epilogue_at..flow.epilogue_at, epilogue);
 
-        let mut loads = cx.load_index(0, false);
-        loads.extend(cx.loads(&layout));
-        let restore = cx.pop(size, loads);
-        cx.add_prologue(func, restore);
-        return Ok(FrameSizes {
-            largest: size,
-            smallest: size,
-        });
-    }
-
-    if groups.prefixes {
-        let helpers =
-            prefix.ok_or_else(|| Error::internal("prefix frames without their helpers"))?;
-        return chain(func, &cx, groups, helpers);
+            let mut loads = cx.load_index(0, false);
+            loads.extend(cx.loads(&layout));
+            let restore = cx.pop(size, loads);
+            cx.add_prologue(func, restore);
+            return Ok(FrameSizes {
+                largest: size,
+                smallest: size,
+            });
+        }
+        FrameKind::Bare => return bare(func, &cx),
+        FrameKind::Prefixes => {
+            let helpers =
+                prefix.ok_or_else(|| Error::internal("prefix frames without their helpers"))?;
+            return chain(func, &cx, groups, helpers);
+        }
+        FrameKind::Grouped => {}
     }
 
     // A frame per group: its locals, then the call index on top, where the rewind finds it
@@ -210,9 +227,8 @@ pub fn run(
 
 /// Frames that are prefixes of the frame order (see [`crate::analysis::save_groups::prefixes`]):
 /// group `g` stores positions `..L[g]` (ascending lengths) at the offsets of the full frame,
-/// then the word `index | bytes << 16` on top ([`PrefixHelpers::push`] writes it). Each
-/// local is stored once, in a chain of blocks that each group's head enters at its own
-/// length:
+/// then the word on top ([`PrefixHelpers::push`] writes it). Each local is stored once, in a
+/// chain of blocks that each group's head enters at its own length:
 ///
 /// ```wat
 /// (block $k0
@@ -238,6 +254,10 @@ pub fn run(
 ///   ...load positions L[0]..L[1]...)
 /// ...load positions ..L[0]...
 /// ```
+///
+/// With one group there is no chain: the push (`(local.tee $frame (call
+/// $asyncify_push_prefix (i32.const bytes)))`) and the stores follow the unwind block, and
+/// the pop and the loads start the prologue.
 fn chain(
     func: &mut LocalFunction,
     cx: &FrameCode<'_>,
@@ -256,7 +276,9 @@ fn chain(
             .map_or(0, |&(p, at)| at + ref_stack::frame_bytes(cx.slots[p].1))
     };
     let largest = bytes(cx.slots.len());
-    if largest > abi::PREFIX_FIELD_MAX || groups.site_group.len() > abi::PREFIX_FIELD_MAX as usize {
+    if largest > abi::PREFIX_MAX_BYTES
+        || groups.site_group.len() > abi::PREFIX_MAX_INDEX as usize + 1
+    {
         return Err(Error::internal("a prefix frame too large for its word"));
     }
     // The positions chain segment `g` covers, `L[g - 1]..L[g]`, last first.
@@ -289,6 +311,53 @@ fn chain(
         (labels, outer)
     };
 
+    // Reserve group `g`'s frame (the call index is on the stack), leaving its address in
+    // `$frame` and on the stack.
+    let reserve = |g: usize| {
+        vec![
+            i32_const(bytes(lengths[g]) as i32),
+            FrameCode::call(helpers.push),
+            (LocalTee { local: flow.frame }.into(), InstrLocId::default()),
+        ]
+    };
+    // Pop any frame, then `body` (which reads the frame's address from `$frame`).
+    let release = |body: Vec<(Instr, InstrLocId)>| {
+        let head = vec![
+            FrameCode::call(helpers.pop),
+            (LocalTee { local: flow.frame }.into(), InstrLocId::default()),
+        ];
+        let mut out = cx.fuse(head, body);
+        // The address may stay on the stack meanwhile.
+        out.splice(
+            2..2,
+            [crate::ir::global_get(helpers.resume), set(flow.resume)],
+        );
+        out
+    };
+    // Each pause point's frame: its locals and the word (whose size depends on both).
+    let frame_sizes = groups.site_group.iter().enumerate().map(|(index, &g)| {
+        let locals = bytes(lengths[g as usize]);
+        locals + abi::prefix_word_bytes(index as u32, locals)
+    });
+    let sizes = FrameSizes {
+        largest: frame_sizes.clone().max().unwrap_or(0),
+        smallest: frame_sizes.min().unwrap_or(0),
+    };
+    if count == 1 {
+        // No chain: every pause point pushes the whole frame.
+        let mut epilogue = vec![(
+            Block {
+                seq: flow.unwind_block,
+            }
+            .into(),
+            InstrLocId::default(),
+        )];
+        epilogue.extend(cx.fuse(reserve(0), cx.stores(&segment(0))));
+        replace_unwind_block(func, flow, epilogue)?;
+        cx.add_prologue(func, release(cx.loads(&segment(0))));
+        return Ok(sizes);
+    }
+
     // Unwind: each group's head, in the nested unwind blocks, pushes its frame and branches
     // into the chain of stores; the last one falls into it.
     let heads: Vec<InstrSeqId> = (1..count)
@@ -298,13 +367,8 @@ fn chain(
     labels.extend(&heads);
     let (chain_labels, epilogue) = nest(func, &|g| cx.stores(&segment(g)));
     for g in 0..count {
-        // The call index is on the stack.
-        let mut body = vec![
-            (Block { seq: labels[g] }.into(), InstrLocId::default()),
-            i32_const(bytes(lengths[g]) as i32),
-            FrameCode::call(helpers.push),
-            set(flow.frame),
-        ];
+        let mut body = vec![(Block { seq: labels[g] }.into(), InstrLocId::default())];
+        body.extend(cx.fuse(reserve(g), Vec::new()));
         let seq = if g + 1 < count {
             body.push((
                 Br {
@@ -334,17 +398,56 @@ fn chain(
         ]);
     }
     func.block_mut(rewind_labels[count - 1]).instrs = dispatch;
-    let mut restore = vec![
-        FrameCode::call(helpers.pop),
-        set(flow.frame),
-        crate::ir::global_get(helpers.resume),
-        set(flow.resume),
+    cx.add_prologue(func, release(loads));
+    Ok(sizes)
+}
+
+/// The frame of a function with one pause point: its saved locals, nothing else (the call
+/// index is 0 and the size known):
+///
+/// ```wat
+/// ;; before (from the flow pass; $x is live at the pause)
+/// (block $unwind (result i32) ...)
+/// (local.set $unwind_index)
+/// ;; after
+/// (block $unwind (result i32) ...)
+/// (drop)
+/// (i32.store (local.tee $frame (call $asyncify_push_frame (i32.const 4))) (local.get $x))
+/// ;; and the prologue
+/// (if (global.get $__asyncify_state)
+///   (then
+///     (local.set $resume (i32.const 1))
+///     (local.set $x (i32.load (call $asyncify_pop_frame (i32.const 4))))))
+/// ```
+///
+/// The frame holds something: a function with one pause point and nothing to save there
+/// gets a word or a call index instead.
+fn bare(func: &mut LocalFunction, cx: &FrameCode<'_>) -> Result<FrameSizes> {
+    let flow = cx.flow;
+    let all: Vec<usize> = (0..cx.slots.len()).collect();
+    let layout = cx.layout(0, &all);
+    let size = layout.size - abi::CALL_INDEX_BYTES;
+    let mut epilogue = vec![
+        (
+            Block {
+                seq: flow.unwind_block,
+            }
+            .into(),
+            InstrLocId::default(),
+        ),
+        (Drop {}.into(), InstrLocId::default()),
     ];
-    restore.extend(loads);
+    if size == 0 {
+        return Err(Error::internal("an empty bare frame"));
+    }
+    let mut restore = vec![i32_const(1), set(flow.resume)];
+    epilogue.extend(cx.push(size, cx.stores(&layout)));
+    restore.extend(cx.pop(size, cx.loads(&layout)));
+    replace_unwind_block(func, flow, epilogue)?;
     cx.add_prologue(func, restore);
     Ok(FrameSizes {
-        largest: largest + abi::CALL_INDEX_BYTES,
-        smallest: bytes(lengths[0]) + abi::CALL_INDEX_BYTES,
+        largest: size,
+        smallest: size,
     })
 }
 
@@ -522,21 +625,6 @@ struct Layout {
     entries: Vec<(usize, u32)>,
     /// The frame's size, call index included.
     size: u32,
-}
-
-impl Layout {
-    /// The same frame, accessing only the positions in `positions`.
-    fn only(&self, positions: &[usize]) -> Layout {
-        Layout {
-            entries: self
-                .entries
-                .iter()
-                .filter(|(p, _)| positions.binary_search(p).is_ok())
-                .copied()
-                .collect(),
-            size: self.size,
-        }
-    }
 }
 
 /// Builds a function's frame code.
@@ -718,7 +806,7 @@ struct Emitter {
 impl Emitter {
     fn arg(&self, offset: u32) -> MemArg {
         MemArg {
-            align: abi::STACK_ALIGN,
+            align: self.place.align,
             offset: u64::from(offset),
         }
     }

@@ -107,6 +107,11 @@ pub fn run(
         data,
         memory,
         width,
+        align: if options.prefix_frames() {
+            abi::PREFIX_STACK_ALIGN
+        } else {
+            abi::STACK_ALIGN
+        },
         push_frame,
         pop_frame,
     };
@@ -293,8 +298,9 @@ fn add_frame_helpers(
 #[derive(Clone, Copy, Debug)]
 pub struct PrefixHelpers {
     /// `asyncify_push_prefix(index: i32, bytes: i32) -> ptr`: reserve a frame of `bytes`
-    /// bytes of locals and the word on top, which it writes (`index | bytes << 16`); like
-    /// `asyncify_push_frame` it traps before writing past `end`.
+    /// bytes of locals and the word on top, which it writes (short or long, see
+    /// [`abi::PREFIX_SHORT_WORD_BYTES`]); like `asyncify_push_frame` it traps before
+    /// writing past `end`.
     pub push: FunctionId,
     /// `asyncify_pop_prefix() -> ptr`: release the top frame, whose size the word on top
     /// says, and return its address; sets [`PrefixHelpers::resume`] and
@@ -311,8 +317,9 @@ pub fn add_prefix_helpers(module: &mut Module, place: StackPlace) -> PrefixHelpe
     let (data, memory, width) = (place.data, place.memory, place.width);
     let ptr = width.val_type();
     let ops = pointer_ops(width);
+    // Words, like the frames under them, are only 2-byte aligned.
     let word = walrus::ir::MemArg {
-        align: abi::STACK_ALIGN,
+        align: abi::PREFIX_STACK_ALIGN,
         offset: 0,
     };
     // The `i32` on top of the stack as a pointer.
@@ -328,13 +335,15 @@ pub fn add_prefix_helpers(module: &mut Module, place: StackPlace) -> PrefixHelpe
         };
     };
 
-    // pos = data.pos; top = pos + bytes; new = top + 4;
-    // if new > data.end { data.pos = new; unreachable }
-    // data.pos = new; *top = index | bytes << 16; return pos
+    // pos = data.pos; top = pos + bytes; short = index <= 255 & bytes <= 508;
+    // new = top + (short ? 2 : 4); if new > data.end { data.pos = new; unreachable }
+    // data.pos = new; *top = short ? index << 1 | bytes << 7 (16 bits)
+    //                              : index | 1 << 16 | bytes << 15; return pos
     let (index, bytes) = (
         module.locals.add(ValType::I32),
         module.locals.add(ValType::I32),
     );
+    let short = module.locals.add(ValType::I32);
     let (pos, top, new) = (
         module.locals.add(ptr),
         module.locals.add(ptr),
@@ -350,20 +359,56 @@ pub fn add_prefix_helpers(module: &mut Module, place: StackPlace) -> PrefixHelpe
         .local_get(bytes);
     widen(&mut body);
     body.binop(ops.add).local_tee(top);
-    ptr_const(&mut body, abi::CALL_INDEX_BYTES);
-    body.binop(ops.add).local_tee(new);
-    move_pos_checked(&mut body, data, memory, width, new);
-    body.local_get(top)
-        .local_get(index)
+    ptr_const(&mut body, abi::PREFIX_SHORT_WORD_BYTES);
+    ptr_const(&mut body, abi::PREFIX_LONG_WORD_BYTES);
+    body.local_get(index)
+        .i32_const(abi::PREFIX_SHORT_MAX_INDEX as i32)
+        .binop(BinaryOp::I32LeU)
         .local_get(bytes)
-        .i32_const(abi::PREFIX_SIZE_SHIFT as i32)
-        .binop(BinaryOp::I32Shl)
-        .binop(BinaryOp::I32Or)
-        .store(memory, walrus::ir::StoreKind::I32 { atomic: false }, word)
-        .local_get(pos);
+        .i32_const(abi::PREFIX_SHORT_MAX_BYTES as i32)
+        .binop(BinaryOp::I32LeU)
+        .binop(BinaryOp::I32And)
+        .local_tee(short)
+        .select(None)
+        .binop(ops.add)
+        .local_tee(new);
+    move_pos_checked(&mut body, data, memory, width, new);
+    body.local_get(short).if_else(
+        None,
+        |short| {
+            short
+                .local_get(top)
+                .local_get(index)
+                .i32_const(1)
+                .binop(BinaryOp::I32Shl)
+                .local_get(bytes)
+                .i32_const(7)
+                .binop(BinaryOp::I32Shl)
+                .binop(BinaryOp::I32Or)
+                .store(
+                    memory,
+                    walrus::ir::StoreKind::I32_16 { atomic: false },
+                    word,
+                );
+        },
+        |long| {
+            long.local_get(top)
+                .local_get(index)
+                .i32_const(1 << 16)
+                .binop(BinaryOp::I32Or)
+                .local_get(bytes)
+                .i32_const(15)
+                .binop(BinaryOp::I32Shl)
+                .binop(BinaryOp::I32Or)
+                .store(memory, walrus::ir::StoreKind::I32 { atomic: false }, word);
+        },
+    );
+    body.local_get(pos);
     let push = builder.finish(vec![index, bytes], &mut module.funcs);
 
-    // top = data.pos - 4; w = *top; resume = (w & 0xffff) + 1; bytes = w >> 16;
+    // end = data.pos; top = end - 2; half = *(u16 *)top;
+    // if half & 1 { top = end - 4; w = *top; resume = (w & 0xffff) + 1; bytes = w >> 17 << 2 }
+    // else { resume = (half >> 1 & 0xff) + 1; bytes = half >> 9 << 2 }
     // data.pos = top - bytes; return data.pos
     let [resume, popped_bytes] = ["asyncify_prefix_resume", "asyncify_prefix_bytes"].map(|name| {
         let id =
@@ -373,40 +418,93 @@ pub fn add_prefix_helpers(module: &mut Module, place: StackPlace) -> PrefixHelpe
         module.globals.get_mut(id).name = Some(name.to_string());
         id
     });
-    let (top, w, new) = (
+    let (end, half, w, top_of_frame) = (
         module.locals.add(ptr),
+        module.locals.add(ValType::I32),
         module.locals.add(ValType::I32),
         module.locals.add(ptr),
     );
+    let new_pos = module.locals.add(ptr);
+    // `resume` and `bytes` from the index and the bytes / 4 on the stack.
+    let decode = |body: &mut walrus::InstrSeqBuilder<'_>| {
+        body.i32_const(2)
+            .binop(BinaryOp::I32Shl)
+            .global_set(popped_bytes)
+            .i32_const(1)
+            .binop(BinaryOp::I32Add)
+            .global_set(resume);
+    };
+    // `top` = the frame's end less the word.
+    let below_word = |body: &mut walrus::InstrSeqBuilder<'_>, word_bytes: u32| {
+        body.local_get(end);
+        ptr_const(body, word_bytes);
+        body.binop(ops.sub).local_tee(top_of_frame);
+    };
     let mut builder = FunctionBuilder::new(&mut module.types, &[], &[ptr]);
     builder.name("asyncify_pop_prefix".to_string());
     let mut body = builder.func_body();
     body.global_get(data)
-        .load(memory, ops.load, ops.arg(width.pos_offset()));
-    ptr_const(&mut body, abi::CALL_INDEX_BYTES);
-    body.binop(ops.sub)
-        .local_tee(top)
-        .load(memory, walrus::ir::LoadKind::I32 { atomic: false }, word)
-        .local_tee(w)
-        .i32_const(abi::PREFIX_FIELD_MAX as i32)
-        .binop(BinaryOp::I32And)
-        .i32_const(1)
-        .binop(BinaryOp::I32Add)
-        .global_set(resume)
-        .local_get(w)
-        .i32_const(abi::PREFIX_SIZE_SHIFT as i32)
-        .binop(BinaryOp::I32ShrU)
-        .global_set(popped_bytes)
-        .global_get(data)
-        .local_get(top)
-        .global_get(popped_bytes);
+        .load(memory, ops.load, ops.arg(width.pos_offset()))
+        .local_set(end);
+    below_word(&mut body, abi::PREFIX_SHORT_WORD_BYTES);
+    body.load(
+        memory,
+        walrus::ir::LoadKind::I32_16 {
+            kind: walrus::ir::ExtendedLoad::ZeroExtend,
+        },
+        word,
+    )
+    .local_tee(half)
+    .i32_const(1)
+    .binop(BinaryOp::I32And)
+    .if_else(
+        None,
+        |long| {
+            below_word(long, abi::PREFIX_LONG_WORD_BYTES);
+            long.load(memory, walrus::ir::LoadKind::I32 { atomic: false }, word)
+                .local_tee(w)
+                .i32_const(abi::PREFIX_MAX_INDEX as i32)
+                .binop(BinaryOp::I32And)
+                .local_get(w)
+                .i32_const(17)
+                .binop(BinaryOp::I32ShrU);
+            decode(long);
+        },
+        |short| {
+            short
+                .local_get(half)
+                .i32_const(1)
+                .binop(BinaryOp::I32ShrU)
+                .i32_const(abi::PREFIX_SHORT_MAX_INDEX as i32)
+                .binop(BinaryOp::I32And)
+                .local_get(half)
+                .i32_const(9)
+                .binop(BinaryOp::I32ShrU);
+            decode(short);
+        },
+    )
+    .global_get(data)
+    .local_get(top_of_frame)
+    .global_get(popped_bytes);
     widen(&mut body);
     body.binop(ops.sub)
-        .local_tee(new)
+        .local_tee(new_pos)
         .store(memory, ops.store, ops.arg(width.pos_offset()))
-        .local_get(new);
+        .local_get(new_pos);
     let pop = builder.finish(vec![], &mut module.funcs);
-    for (local, name) in [(pos, "pos"), (top, "top"), (new, "new"), (w, "word")] {
+    for (local, name) in [
+        (index, "index"),
+        (bytes, "bytes"),
+        (pos, "pos"),
+        (top, "top"),
+        (new, "new"),
+        (short, "short"),
+        (end, "end"),
+        (half, "half"),
+        (w, "word"),
+        (top_of_frame, "top"),
+        (new_pos, "new"),
+    ] {
         module.locals.get_mut(local).name = Some(name.to_string());
     }
     PrefixHelpers {

@@ -580,9 +580,9 @@ impl Session {
 
     fn alloc_buffers(&mut self, n: usize) -> Result<Vec<u32>, RunError> {
         let size = self.store.data().config.buffer_size;
-        if size < 8 || !size.is_multiple_of(4) {
+        if size < 8 {
             return Err(RunError::Setup(format!(
-                "buffer_size {size} must be a multiple of 4 and at least 8"
+                "buffer_size {size} must be at least 8"
             )));
         }
         let stride = size.next_multiple_of(16);

@@ -1,7 +1,7 @@
 ;; Prefix frames (`-O`, `--epilogues auto`). Only `$n` is live at the first pause point, `$n`,
 ;; `$x`, `$y` and `$z` at the second: the frame order puts the local needed most first, and
-;; the first pause point pushes a frame holding just it (8 bytes with the word on top) while
-;; the second pushes all of them (32). The unwind enters one chain of stores at its group's
+;; the first pause point pushes a frame holding just it (6 bytes with the 2-byte word on
+;; top) while the second pushes all of them (30). The unwind enters one chain of stores at its group's
 ;; length (`br 2` from the first group's head skips the i64 stores); the rewind pops
 ;; whatever size the word says and enters the chain of loads by comparing that size.
 ;; RUN: % --imports env.sleep -O -t
