@@ -170,15 +170,27 @@ pub const CALL_INDEX_BYTES: u32 = 4;
 /// its bytes of locals (a multiple of 4), in one of two forms told apart by the lowest bit of
 /// the 16 bits right below the frame's end:
 ///
-/// - short, [`PREFIX_SHORT_WORD_BYTES`]: `index << 1 | (bytes / 4) << 9`, when the index is at
-///   most [`PREFIX_SHORT_MAX_INDEX`] and the bytes at most [`PREFIX_SHORT_MAX_BYTES`];
-/// - long, [`PREFIX_LONG_WORD_BYTES`]: `index | 1 << 16 | (bytes / 4) << 17`.
+/// - short, [`PREFIX_SHORT_WORD_BYTES`]: `index << 1 | (bytes / 4) << 9`
+///   ([`PREFIX_SHORT_SIZE_SHIFT`]), when the index is at most [`PREFIX_SHORT_MAX_INDEX`] and
+///   the bytes at most [`PREFIX_SHORT_MAX_BYTES`];
+/// - long, [`PREFIX_LONG_WORD_BYTES`]: `index | 1 << 16 | (bytes / 4) << 17`
+///   ([`PREFIX_LONG_FLAG`], [`PREFIX_LONG_SIZE_SHIFT`]).
 ///
 /// So the frames, and what follows them on the stack, are only 2-byte aligned.
 pub const PREFIX_SHORT_WORD_BYTES: u32 = 2;
 
 /// The size of the long form of a prefix frame's word.
 pub const PREFIX_LONG_WORD_BYTES: u32 = 4;
+
+/// Where a short word holds its frame's bytes / 4 (the call index is at bit 1).
+pub const PREFIX_SHORT_SIZE_SHIFT: u32 = 9;
+
+/// The bit that marks a long word: bit 0 of its upper half, the two bytes below the frame's
+/// end.
+pub const PREFIX_LONG_FLAG: u32 = 1 << 16;
+
+/// Where a long word holds its frame's bytes / 4 (the call index is in the low 16 bits).
+pub const PREFIX_LONG_SIZE_SHIFT: u32 = 17;
 
 /// The largest call index a short word holds.
 pub const PREFIX_SHORT_MAX_INDEX: u32 = 0xff;

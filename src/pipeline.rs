@@ -204,6 +204,7 @@ fn instrument(
         .any(|l| matches!(l.ty(), walrus::ValType::Ref(r) if !r.nullable));
     // Added once some function's frames hold prefixes of its saved locals.
     let mut prefix_helpers = None;
+    let single_prefix = to_instrument.len() >= SINGLE_PREFIX_MIN_FUNCTIONS;
     // Input code instrumented since memory was last given back (see `release_freed_memory`).
     let mut taken_bytes = 0;
     for batch in to_instrument.chunks(BATCH) {
@@ -240,7 +241,7 @@ fn instrument(
                 workers.discard(std::mem::take(&mut p.shape.retired));
                 let pause_points = stack_bound::pause_points(&p.func, &p.shape.pause_sites, &graph);
                 // ... and after it, what to save (liveness, coalescing)...
-                choose_saved(&mut p, |local| locals.ty(local), options)
+                choose_saved(&mut p, |local| locals.ty(local), options, single_prefix)
                     .map_err(failed_in(&graph.funcs[index].name))?;
                 Ok((p, pause_points))
             });
@@ -496,11 +497,13 @@ fn prepare<'w>(
     })
 }
 
-/// Decide what to save and coalesce locals (`-O`).
+/// Decide what to save and coalesce locals (`-O`), and the frame layout; `single_prefix`:
+/// whether a one-group prefix frame beats a fixed one (see [`SINGLE_PREFIX_MIN_FUNCTIONS`]).
 fn choose_saved(
     p: &mut Prepared,
     local_ty: impl Fn(walrus::LocalId) -> walrus::ValType,
     options: &Options,
+    single_prefix: bool,
 ) -> Result<()> {
     let func = &mut p.func;
     let shape = &p.shape;
@@ -542,19 +545,12 @@ fn choose_saved(
     // elsewhere it gives pause points shorter frames where that pays.
     p.groups = match options.epilogues {
         // One pause point: its call index and frame size are known, so the frame is only
-        // its locals. (Never empty: an unwind that leaves `pos` where it was tells runtimes
-        // that no function on the stack was instrumented.)
-        Epilogues::Auto | Epilogues::Exact
-            if options.optimizing()
-                && per_site.len() == 1
-                && p.saved
-                    .iter()
-                    .any(|&l| ref_stack::frame_bytes(local_ty(l)) > 0) =>
-        {
+        // its locals.
+        Epilogues::Auto | Epilogues::Exact if options.optimizing() && per_site.len() == 1 => {
             save_groups::SaveGroups::bare(p.saved.len())
         }
         Epilogues::Auto if !shape.handlers && options.prefix_frames() => {
-            choose_prefixes(&mut p.saved, &per_site, &always, &local_ty)
+            choose_prefixes(&mut p.saved, &per_site, &always, &local_ty, single_prefix)
         }
         Epilogues::Auto if !shape.handlers => {
             save_groups::SaveGroups::single(p.saved.len(), per_site.len())
@@ -566,12 +562,14 @@ fn choose_saved(
 
 /// Prefix frames for the locals `saved` (reordered by [`save_groups::frequency_order`] if
 /// more than one prefix pays), given the positions live at each pause point and those always
-/// stored; a fixed frame where the word on top could not hold a call index or a size.
+/// stored; a fixed frame where the word on top could not hold a call index or a size, or
+/// where one prefix would do and `single_prefix` is false.
 fn choose_prefixes(
     saved: &mut Vec<walrus::LocalId>,
     per_site: &[Vec<usize>],
     always: &[usize],
     local_ty: impl Fn(walrus::LocalId) -> walrus::ValType,
+    single_prefix: bool,
 ) -> save_groups::SaveGroups {
     let order = save_groups::frequency_order(saved.len(), per_site, always);
     let mut rank = vec![0; order.len()];
@@ -596,11 +594,22 @@ fn choose_prefixes(
         &remap(always),
         save_groups::PREFIX_WEIGHT,
     );
-    if groups.groups.len() > 1 {
-        *saved = order.iter().map(|&q| saved[q]).collect();
+    match groups.groups.len() {
+        1 if !single_prefix => save_groups::SaveGroups::single(saved.len(), per_site.len()),
+        1 => groups,
+        _ => {
+            *saved = order.iter().map(|&q| saved[q]).collect();
+            groups
+        }
     }
-    groups
 }
+
+/// Instrumented functions from which a function with one prefix group gets a prefix frame
+/// rather than a fixed one. The prefix frame's code is about 13 bytes smaller (the helpers
+/// read and write the call index), but the prefix helpers cost about 360 bytes once (with
+/// their names), so a small module keeps fixed frames unless some function needs more
+/// than one prefix.
+const SINGLE_PREFIX_MIN_FUNCTIONS: usize = 32;
 
 /// A function instrumented by [`finish`].
 struct Finished {

@@ -15,6 +15,7 @@
 mod support;
 
 use asyncify::Options;
+use asyncify::analysis::save_groups::FrameKind;
 use asyncify::analysis::stack_bound::Bound;
 use asyncify::report::Analysis;
 use support::{Call, HostConfig, Outcome, PausePolicy, Session, Value};
@@ -786,7 +787,9 @@ fn prefix_frames_save_only_what_is_live_at_the_pause() {
 /// 508 bytes of locals, else 4: `many` has 300 pause points (indices past 255 take the long
 /// word) and `wide` 131 locals live across its pause points (524 bytes). Every pause point
 /// pauses and resumes where it should with its locals (the decoding of either form), and the
-/// frame sizes are the locals plus the right word.
+/// frame sizes are the locals plus the right word. (Both have one prefix group, which gets a
+/// prefix frame only in a module with enough instrumented functions to pay for the helpers:
+/// 32 small ones fill it.)
 #[test]
 fn prefix_frame_words_short_and_long() {
     let mut many = String::new();
@@ -797,6 +800,11 @@ fn prefix_frame_words_short_and_long() {
             k + 1
         ));
     }
+    let fill: String = (0..32)
+        .map(|k| {
+            format!("(func $fill{k} (export \"fill{k}\") (drop (call $sleep (i32.const {k}))))\n")
+        })
+        .collect();
     let (mut wide_locals, mut wide_set, mut wide_sum) =
         (String::new(), String::new(), String::new());
     for k in 0..130 {
@@ -824,7 +832,8 @@ fn prefix_frame_words_short_and_long() {
     (drop (call $sleep (local.get $n)))
     (local.set $n (call $sleep (i32.add (local.get $n) (i32.const 1))))
     {wide_sum}
-    (local.get $n)))
+    (local.get $n))
+  {fill})
 "#
     ));
     let imports = ["env.sleep_i32"];
@@ -847,6 +856,9 @@ fn prefix_frame_words_short_and_long() {
             // The deepest frame is the whole one.
             assert_eq!(outcome.max_stack_used, frame.bytes, "{export} {level}");
             let locals = 4 * frame.saved_locals;
+            if level != "-O0" {
+                assert_eq!(frame.layout, FrameKind::Prefixes, "{export} {level}");
+            }
             match (export, level) {
                 // Binaryen's layout: the call index and every saved local.
                 (_, "-O0") => assert_eq!(frame.bytes, 4 + locals, "{export}"),

@@ -4,21 +4,19 @@
 //! A frame has one of four layouts ([`FrameKind`]), private to the function that writes and
 //! reads it:
 //!
-//! - *Fixed* (`-O0`, `--epilogues shared`, and `-O` in functions with exception handlers
-//!   where one group is best, or whose prefix words could not hold the frame): Binaryen's
+//! - *Fixed* (`-O0`, `--epilogues shared`, and `-O` where one group is best in functions
+//!   with exception handlers or in small modules, or where a prefix word could not hold the
+//!   frame): Binaryen's
 //!   `[i32 call index][saved locals]`, each local packed at its natural size, in frame order
 //!   (parameters first, then the others in creation order). Pushed and popped with
 //!   `asyncify_push_frame(size)` and `asyncify_pop_frame(size)`.
-//! - *Bare* (`-O`, one pause point where something is saved, except with `--epilogues
-//!   shared`; see `bare`): the saved locals alone, since the call index and the size are
-//!   known.
-//!
-//! No frame is empty: runtimes take an unwind that leaves `pos` where it was to mean that no
-//! function on the stack was instrumented.
+//! - *Bare* (`-O`, one pause point, except with `--epilogues shared`; see `bare`): the saved
+//!   locals alone, since the call index and the size are known.
 //! - *Prefix* (`-O`, `--epilogues auto`, functions without exception handlers; see
 //!   `chain`): the frame order puts the locals needed at most pause points first, and each
 //!   pause point pushes the shortest of a few prefixes holding what is live there (one
-//!   prefix, all of them, where more do not pay), then a word on top holding the call index
+//!   prefix, all of them, where more do not pay, in a module large enough to pay for the
+//!   helpers; see `pipeline`), then a word on top holding the call index
 //!   and the prefix's size, so that the prologue can pop the frame before knowing its size
 //!   ([`PrefixHelpers`]). The word takes 2 bytes for call indices up to 255 and prefixes up
 //!   to 508 bytes, else 4 ([`abi::PREFIX_SHORT_WORD_BYTES`]); so at `-O` frames are only
@@ -27,6 +25,9 @@
 //!   points ([`crate::analysis::save_groups`]) pushes `[its live locals][i32 call index]`;
 //!   the prologue pops the index first and branches on it (`br_table`) to the restore of that
 //!   group's frame.
+//!
+//! No frame is empty: runtimes take an unwind that leaves `pos` where it was to mean that no
+//! function on the stack was instrumented.
 //!
 //! References (which Binaryen refuses) take 4 bytes: the index of a slot in a table of
 //! their type that holds the reference from the unwind to the rewind, or -1 for null. The
@@ -420,13 +421,14 @@ fn chain(
 ///     (local.set $x (i32.load (call $asyncify_pop_frame (i32.const 4))))))
 /// ```
 ///
-/// The frame holds something: a function with one pause point and nothing to save there
-/// gets a word or a call index instead.
+/// With nothing to save, the frame is [`StackPlace::align`] bytes that are reserved and never
+/// written: no frame is empty.
 fn bare(func: &mut LocalFunction, cx: &FrameCode<'_>) -> Result<FrameSizes> {
     let flow = cx.flow;
     let all: Vec<usize> = (0..cx.slots.len()).collect();
     let layout = cx.layout(0, &all);
-    let size = layout.size - abi::CALL_INDEX_BYTES;
+    let bytes = layout.size - abi::CALL_INDEX_BYTES;
+    let size = if bytes == 0 { cx.e.place.align } else { bytes };
     let mut epilogue = vec![
         (
             Block {
@@ -437,12 +439,25 @@ fn bare(func: &mut LocalFunction, cx: &FrameCode<'_>) -> Result<FrameSizes> {
         ),
         (Drop {}.into(), InstrLocId::default()),
     ];
-    if size == 0 {
-        return Err(Error::internal("an empty bare frame"));
-    }
     let mut restore = vec![i32_const(1), set(flow.resume)];
-    epilogue.extend(cx.push(size, cx.stores(&layout)));
-    restore.extend(cx.pop(size, cx.loads(&layout)));
+    if bytes == 0 {
+        // Reserve and release the bytes; at most null references to restore.
+        let place = cx.e.place;
+        for (helper, code) in [
+            (place.push_frame, &mut epilogue),
+            (place.pop_frame, &mut restore),
+        ] {
+            code.extend([
+                cx.e.ptr_const(i64::from(size)),
+                FrameCode::call(helper),
+                (Drop {}.into(), InstrLocId::default()),
+            ]);
+        }
+        restore.extend(cx.loads(&layout));
+    } else {
+        epilogue.extend(cx.push(size, cx.stores(&layout)));
+        restore.extend(cx.pop(size, cx.loads(&layout)));
+    }
     replace_unwind_block(func, flow, epilogue)?;
     cx.add_prologue(func, restore);
     Ok(FrameSizes {

@@ -382,7 +382,7 @@ pub fn add_prefix_helpers(module: &mut Module, place: StackPlace) -> PrefixHelpe
                 .i32_const(1)
                 .binop(BinaryOp::I32Shl)
                 .local_get(bytes)
-                .i32_const(7)
+                .i32_const(abi::PREFIX_SHORT_SIZE_SHIFT as i32 - 2)
                 .binop(BinaryOp::I32Shl)
                 .binop(BinaryOp::I32Or)
                 .store(
@@ -394,10 +394,10 @@ pub fn add_prefix_helpers(module: &mut Module, place: StackPlace) -> PrefixHelpe
         |long| {
             long.local_get(top)
                 .local_get(index)
-                .i32_const(1 << 16)
+                .i32_const(abi::PREFIX_LONG_FLAG as i32)
                 .binop(BinaryOp::I32Or)
                 .local_get(bytes)
-                .i32_const(15)
+                .i32_const(abi::PREFIX_LONG_SIZE_SHIFT as i32 - 2)
                 .binop(BinaryOp::I32Shl)
                 .binop(BinaryOp::I32Or)
                 .store(memory, walrus::ir::StoreKind::I32 { atomic: false }, word);
@@ -425,9 +425,23 @@ pub fn add_prefix_helpers(module: &mut Module, place: StackPlace) -> PrefixHelpe
         module.locals.add(ptr),
     );
     let new_pos = module.locals.add(ptr);
-    // `resume` and `bytes` from the index and the bytes / 4 on the stack.
-    let decode = |body: &mut walrus::InstrSeqBuilder<'_>| {
-        body.i32_const(2)
+    // `resume` and `bytes` from the word in `from`: the index at `index_shift` (`index_mask`
+    // wide), the bytes / 4 from `size_shift` up.
+    let decode = |body: &mut walrus::InstrSeqBuilder<'_>,
+                  from: walrus::LocalId,
+                  index_shift: u32,
+                  index_mask: u32,
+                  size_shift: u32| {
+        body.local_get(from);
+        if index_shift > 0 {
+            body.i32_const(index_shift as i32).binop(BinaryOp::I32ShrU);
+        }
+        body.i32_const(index_mask as i32)
+            .binop(BinaryOp::I32And)
+            .local_get(from)
+            .i32_const(size_shift as i32)
+            .binop(BinaryOp::I32ShrU)
+            .i32_const(2)
             .binop(BinaryOp::I32Shl)
             .global_set(popped_bytes)
             .i32_const(1)
@@ -462,25 +476,13 @@ pub fn add_prefix_helpers(module: &mut Module, place: StackPlace) -> PrefixHelpe
         |long| {
             below_word(long, abi::PREFIX_LONG_WORD_BYTES);
             long.load(memory, walrus::ir::LoadKind::I32 { atomic: false }, word)
-                .local_tee(w)
-                .i32_const(abi::PREFIX_MAX_INDEX as i32)
-                .binop(BinaryOp::I32And)
-                .local_get(w)
-                .i32_const(17)
-                .binop(BinaryOp::I32ShrU);
-            decode(long);
+                .local_set(w);
+            let size_shift = abi::PREFIX_LONG_SIZE_SHIFT;
+            decode(long, w, 0, abi::PREFIX_MAX_INDEX, size_shift);
         },
         |short| {
-            short
-                .local_get(half)
-                .i32_const(1)
-                .binop(BinaryOp::I32ShrU)
-                .i32_const(abi::PREFIX_SHORT_MAX_INDEX as i32)
-                .binop(BinaryOp::I32And)
-                .local_get(half)
-                .i32_const(9)
-                .binop(BinaryOp::I32ShrU);
-            decode(short);
+            let (mask, size_shift) = (abi::PREFIX_SHORT_MAX_INDEX, abi::PREFIX_SHORT_SIZE_SHIFT);
+            decode(short, half, 1, mask, size_shift);
         },
     )
     .global_get(data)
