@@ -1368,3 +1368,44 @@ fn split_huge_splits_only_the_huge_function() {
             }),
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The output's type section.
+
+/// The types asyncify appends (its helpers' signatures, the API functions') appear once
+/// each: a module whose own types are distinct comes out with distinct types, at every level
+/// (the prefix helpers need two more signatures at `-O`).
+#[test]
+fn appended_types_are_not_duplicated() {
+    let program = wat_program("recursion.wat");
+    let signatures = |wasm: &[u8]| -> Vec<String> {
+        let mut out = Vec::new();
+        for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+            if let wasmparser::Payload::TypeSection(reader) = payload.unwrap() {
+                for group in reader {
+                    for sub in group.unwrap().into_types() {
+                        out.push(format!("{:?}", sub.composite_type));
+                    }
+                }
+            }
+        }
+        out
+    };
+    let input = signatures(&program);
+    assert_eq!(
+        input.iter().collect::<BTreeSet<_>>().len(),
+        input.len(),
+        "the input has duplicate types"
+    );
+    for optimize in ours("the output's types") {
+        let wasm = transform(&program, &options(&[], optimize));
+        let output = signatures(&wasm);
+        let distinct: BTreeSet<&String> = output.iter().collect();
+        assert_eq!(
+            distinct.len(),
+            output.len(),
+            "[{}] {output:#?}",
+            name(optimize)
+        );
+    }
+}

@@ -211,6 +211,8 @@ impl Indices {
         let index = self.original_type_count + self.new_types.len() as u32;
         self.new_types.push(id);
         self.types.insert(id, index);
+        // Appended types are plain: `plain_ty` must not append a second copy.
+        self.plain.insert(id, index);
         index
     }
 
