@@ -175,8 +175,8 @@ pub fn run(
         .iter()
         .map(|layout| {
             let mut stores = cx.stores(layout);
-            stores.extend(cx.store_index(layout.size - abi::CALL_INDEX_BYTES));
-            cx.push(layout.size, stores)
+            stores.extend(cx.store_index(layout.size));
+            cx.push(layout.size + abi::CALL_INDEX_BYTES, stores)
         })
         .collect();
     split_epilogue(func, flow, groups, epilogues)?;
@@ -203,7 +203,7 @@ pub fn run(
         inner = new_seq(func, body);
         labels.push(inner);
         // Group `g` is restored right after its block ends.
-        tail = match layout.size - abi::CALL_INDEX_BYTES {
+        tail = match layout.size {
             // Nothing in memory (at most null references to restore).
             0 => cx.loads(layout),
             rest => cx.pop(rest, cx.loads(layout)),
@@ -220,9 +220,10 @@ pub fn run(
         func,
         vec![(Block { seq: done }.into(), InstrLocId::default())],
     );
+    let sizes = layouts.iter().map(|l| l.size + abi::CALL_INDEX_BYTES);
     Ok(FrameSizes {
-        largest: layouts.iter().map(|l| l.size).max().unwrap_or(0),
-        smallest: layouts.iter().map(|l| l.size).min().unwrap_or(0),
+        largest: sizes.clone().max().unwrap_or(0),
+        smallest: sizes.min().unwrap_or(0),
     })
 }
 
@@ -276,8 +277,7 @@ fn chain(
             .last()
             .map_or(0, |&(p, at)| at + ref_stack::frame_bytes(cx.slots[p].1))
     };
-    let largest = bytes(cx.slots.len());
-    if largest > abi::PREFIX_MAX_BYTES
+    if layout.size > abi::PREFIX_MAX_BYTES
         || groups.site_group.len() > abi::PREFIX_MAX_INDEX as usize + 1
     {
         return Err(Error::internal("a prefix frame too large for its word"));
@@ -427,7 +427,7 @@ fn bare(func: &mut LocalFunction, cx: &FrameCode<'_>) -> Result<FrameSizes> {
     let flow = cx.flow;
     let all: Vec<usize> = (0..cx.slots.len()).collect();
     let layout = cx.layout(0, &all);
-    let bytes = layout.size - abi::CALL_INDEX_BYTES;
+    let bytes = layout.size;
     let size = if bytes == 0 { cx.e.place.align } else { bytes };
     let mut epilogue = vec![
         (
@@ -638,7 +638,7 @@ pub struct FrameSizes {
 struct Layout {
     /// Positions (in frame order) and their offsets.
     entries: Vec<(usize, u32)>,
-    /// The frame's size, call index included.
+    /// Where the last of them ends: the frame's size, without a call index on top.
     size: u32,
 }
 
@@ -651,9 +651,8 @@ struct FrameCode<'a> {
 }
 
 impl FrameCode<'_> {
-    /// The frame holding `positions` packed from byte `start`, and the call index: in the
-    /// `start` bytes before them (a fixed frame, `start` = 4), or with `start` = 0 in the
-    /// four bytes after them (the call index or word on top).
+    /// The frame holding `positions` packed from byte `start` (4 in a fixed frame, after its
+    /// call index; else 0).
     fn layout(&self, start: u32, positions: &[usize]) -> Layout {
         let mut offset = start;
         let entries = positions
@@ -664,12 +663,10 @@ impl FrameCode<'_> {
                 (p, at)
             })
             .collect();
-        let size = if start == 0 {
-            offset + abi::CALL_INDEX_BYTES
-        } else {
-            offset
-        };
-        Layout { entries, size }
+        Layout {
+            entries,
+            size: offset,
+        }
     }
 
     fn call(func: walrus::FunctionId) -> (Instr, InstrLocId) {
