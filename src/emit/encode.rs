@@ -241,7 +241,7 @@ fn number_locals(module: &Module, func: &LocalFunction, order: LocalOrder) -> Ve
         // Indices below 128 take one byte: give them to the most used locals.
         let short = 128usize.saturating_sub(func.args.len()).min(counted.len());
         counted.sort_by_key(|&(id, uses)| (std::cmp::Reverse(uses), id.index()));
-        let type_key = |id: &LocalId| format!("{:?}", module.locals.get(*id).ty());
+        let type_key = |id: &LocalId| type_order(module.locals.get(*id).ty());
         let (hot, cold) = counted.split_at_mut(short);
         hot.sort_by_cached_key(|(id, _)| (type_key(id), id.index()));
         cold.sort_by_cached_key(|(id, _)| (type_key(id), id.index()));
@@ -250,6 +250,19 @@ fn number_locals(module: &Module, func: &LocalFunction, order: LocalOrder) -> Ve
     locals.extend_from_slice(&func.args);
     locals.extend(counted.into_iter().map(|(id, _)| id));
     locals
+}
+
+/// Where locals of type `ty` go when locals are grouped by type: `f32 f64 i32 i64`, then
+/// references (ordered by how they print), then `v128`.
+fn type_order(ty: ValType) -> (u8, Option<String>) {
+    match ty {
+        ValType::F32 => (0, None),
+        ValType::F64 => (1, None),
+        ValType::I32 => (2, None),
+        ValType::I64 => (3, None),
+        ValType::Ref(r) => (4, Some(format!("{r:?}"))),
+        ValType::V128 => (5, None),
+    }
 }
 
 /// Output form of a value type.
