@@ -43,6 +43,34 @@ export function measure(command, args, { timeout, cwd } = {}) {
   return { status, seconds, rssMB, stdout: run.stdout ?? '', stderr };
 }
 
+// Short commands are dominated by starting processes (node -> timeout -> time -> command)
+// and by whatever else the machine does at that moment, so one run says little: a command
+// that succeeded in under `REPEAT_UNDER` seconds is run again, up to `REPEAT_RUNS` times in
+// all and while the runs add up to less than `REPEAT_BUDGET` seconds. Reported: the fastest
+// run's time and the largest peak RSS of any run. Every tool gets the same treatment.
+export const REPEAT_UNDER = 1;
+export const REPEAT_RUNS = 7;
+export const REPEAT_BUDGET = 3;
+
+export function measureBest(command, args, options = {}) {
+  const first = measure(command, args, options);
+  let best = { ...first, runs: 1 };
+  let spent = first.seconds;
+  while (best.status === 'ok' && first.seconds < REPEAT_UNDER && best.runs < REPEAT_RUNS
+    && spent + first.seconds < REPEAT_BUDGET) {
+    const again = measure(command, args, options);
+    spent += again.seconds;
+    if (again.status !== 'ok') return { ...again, runs: best.runs + 1 };
+    best = {
+      ...best,
+      seconds: Math.min(best.seconds, again.seconds),
+      rssMB: Math.max(best.rssMB ?? 0, again.rssMB ?? 0) || null,
+      runs: best.runs + 1,
+    };
+  }
+  return best;
+}
+
 // The last line of a failed command's output, for the tables.
 export function why(result) {
   if (result.status === 'timeout') return 'timeout';
