@@ -72,8 +72,8 @@ use crate::passes::flow::FlowResult;
 use crate::passes::ref_stack::{self, RefStacks, Saved};
 use crate::passes::runtime_api::PrefixHelpers;
 use walrus::ir::{
-    BinaryOp, Block, Br, BrIf, BrTable, Const, Drop, Instr, InstrLocId, InstrSeqId, Load, LoadKind,
-    LocalTee, MemArg, RefAsNonNull, RefNull, Store, StoreKind, Unreachable, Value,
+    BinaryOp, Block, Br, BrIf, BrTable, Const, Drop, Instr, InstrLocId, InstrSeqId, InstrSeqType,
+    Load, LoadKind, LocalTee, MemArg, RefAsNonNull, RefNull, Store, StoreKind, Unreachable, Value,
 };
 use walrus::{GlobalId, LocalFunction, LocalId, MemoryId, ModuleLocals, RefType, ValType};
 
@@ -404,15 +404,18 @@ fn chain(
 }
 
 /// The frame of a function with one pause point: its saved locals, nothing else (the call
-/// index is 0 and the size known):
+/// index is 0 and the size known). The unwind carries no index either:
 ///
 /// ```wat
 /// ;; before (from the flow pass; $x is live at the pause)
-/// (block $unwind (result i32) ...)
+/// (block $unwind (result i32)
+///   ... (call $sleep) (drop (br_if $unwind (i32.const 0) (local.tee $resume (global.get $state))))
+///   ...)
 /// (local.set $unwind_index)
 /// ;; after
-/// (block $unwind (result i32) ...)
-/// (drop)
+/// (block $unwind
+///   ... (call $sleep) (br_if $unwind (local.tee $resume (global.get $state)))
+///   ...)
 /// (i32.store (local.tee $frame (call $asyncify_push_frame (i32.const 4))) (local.get $x))
 /// ;; and the prologue
 /// (if (global.get $__asyncify_state)
@@ -429,16 +432,16 @@ fn bare(func: &mut LocalFunction, cx: &FrameCode<'_>) -> Result<FrameSizes> {
     let layout = cx.layout(0, &all);
     let bytes = layout.size;
     let size = if bytes == 0 { cx.e.place.align } else { bytes };
-    let mut epilogue = vec![
-        (
-            Block {
-                seq: flow.unwind_block,
-            }
-            .into(),
-            InstrLocId::default(),
-        ),
-        (Drop {}.into(), InstrLocId::default()),
-    ];
+    let mut epilogue = vec![(
+        Block {
+            seq: flow.unwind_block,
+        }
+        .into(),
+        InstrLocId::default(),
+    )];
+    if !unwind_without_index(func, flow) {
+        epilogue.push((Drop {}.into(), InstrLocId::default()));
+    }
     let mut restore = vec![i32_const(1), set(flow.resume)];
     if bytes == 0 {
         // Reserve and release the bytes; at most null references to restore.
@@ -464,6 +467,43 @@ fn bare(func: &mut LocalFunction, cx: &FrameCode<'_>) -> Result<FrameSizes> {
         largest: size,
         smallest: size,
     })
+}
+
+/// Make the one unwind exit of a function with a single pause point leave without a call
+/// index, `(br_if $unwind cond)` instead of `(drop (br_if $unwind (i32.const 0) cond))`,
+/// and `$unwind` a block without a result. Returns whether it did (the exit is as the flow
+/// pass made it); if not, nothing changed and the block still ends with the index.
+fn unwind_without_index(func: &mut LocalFunction, flow: &FlowResult) -> bool {
+    let [site] = &flow.pause_sites[..] else {
+        return false;
+    };
+    let instrs = &func.block(site.guard).instrs;
+    let Some(at) = instrs
+        .iter()
+        .position(|(i, _)| matches!(i, Instr::BrIf(b) if b.block == flow.unwind_block))
+    else {
+        return false;
+    };
+    let exit = at
+        .checked_sub(3)
+        .and_then(|start| instrs.get(start..at + 2));
+    let Some(
+        [
+            (Instr::Const(_), _),
+            (Instr::GlobalGet(_), _),
+            (Instr::LocalTee(_), _),
+            (Instr::BrIf(_), _),
+            (Instr::Drop(_), _),
+        ],
+    ) = exit
+    else {
+        return false;
+    };
+    let instrs = &mut func.block_mut(site.guard).instrs;
+    instrs.remove(at + 1);
+    instrs.remove(at - 3);
+    func.block_mut(flow.unwind_block).ty = InstrSeqType::Simple(None);
+    true
 }
 
 /// End `corrupt` (which leaves `$resume`, the call index + 1, on the stack) with the
