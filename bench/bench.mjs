@@ -86,6 +86,18 @@ function log(message) {
   process.stderr.write(`[${since(started).toFixed(0).padStart(5)} s] ${message}\n`);
 }
 
+// The machine's CPU time so far, in clock ticks: all of it, and what the hypervisor gave to
+// other guests while this one wanted to run ("steal", on a VM). A step whose steal share is a
+// few percent or more ran on a host busy with other work: its times are less reliable.
+function cpuTicks() {
+  try {
+    const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    return { total: fields.reduce((a, b) => a + b, 0), steal: fields[7] ?? 0 };
+  } catch {
+    return null;
+  }
+}
+
 // What a quick run still gives to Binaryen, and how hard each step works.
 const QUICK_BINARYEN_BYTES = 1.1e6;
 const EFFORT = options.quick
@@ -474,11 +486,16 @@ function main() {
   fs.mkdirSync(BUILD, { recursive: true });
   if (!fs.existsSync(BUILT)) throw new Error(`${BUILT} is missing: run cargo build --release first`);
   fs.copyFileSync(BUILT, ASYNCIFY);
-  const results = { options, effort: EFFORT, environment: environment(), steps: {} };
+  const results = { options, effort: EFFORT, environment: environment(), steps: {}, steal: {} };
   const step = (name, body) => {
     const start = now();
+    const before = cpuTicks();
     const value = body();
     results.steps[name] = since(start);
+    const after = cpuTicks();
+    if (before && after && after.total > before.total) {
+      results.steal[name] = (after.steal - before.steal) / (after.total - before.total);
+    }
     return value;
   };
 

@@ -82,8 +82,13 @@ function runLine(results) {
     ? `; load average during the run ${samples[Math.floor(samples.length / 2)].toFixed(1)} (median; `
       + `${samples[0].toFixed(1)} to ${samples[samples.length - 1].toFixed(1)})`
     : '';
+  const stolen = Object.entries(results.steal ?? {}).filter(([k]) => k !== 'corpus');
+  const steal = stolen.length
+    ? `; CPU time the host gave to other guests (steal): ${stolen.map(([k, v]) => `${k} ${(v * 100).toFixed(1)}%`).join(', ')}`
+      + `${stolen.some(([, v]) => v >= 0.03) ? ' (3% or more: other load on the host, times less reliable)' : ''}`
+    : '';
   return `${e.date.slice(0, 16).replace('T', ' ')} UTC with \`${commandLine(results.options)}\` (${steps}); load average`
-    + ` ${e.loadAtStart[0].toFixed(1)} at the start${load}${e.loadAtStart[0] > 1.5 ? ': other work shared the cores' : ''}`;
+    + ` ${e.loadAtStart[0].toFixed(1)} at the start${load}${e.loadAtStart[0] > 1.5 ? ': other work shared the cores' : ''}${steal}`;
 }
 
 function context(results) {
