@@ -477,13 +477,10 @@ fn unwind_without_index(func: &mut LocalFunction, flow: &FlowResult) -> bool {
     let [site] = &flow.pause_sites[..] else {
         return false;
     };
-    let instrs = &func.block(site.guard).instrs;
-    let Some(at) = instrs
-        .iter()
-        .position(|(i, _)| matches!(i, Instr::BrIf(b) if b.block == flow.unwind_block))
-    else {
+    let Some(at) = unwind_exit(func, flow, site.guard) else {
         return false;
     };
+    let instrs = &func.block(site.guard).instrs;
     let exit = at
         .checked_sub(3)
         .and_then(|start| instrs.get(start..at + 2));
@@ -618,18 +615,22 @@ fn retarget_pause_points(
 ) -> Result<()> {
     for site in &flow.pause_sites {
         let label = labels[groups.site_group[site.index as usize] as usize];
-        let exit = func
-            .block_mut(site.guard)
-            .instrs
-            .iter_mut()
-            .find_map(|(instr, _)| match instr {
-                Instr::BrIf(b) if b.block == flow.unwind_block => Some(b),
-                _ => None,
-            })
+        let at = unwind_exit(func, flow, site.guard)
             .ok_or_else(|| Error::internal("a pause point without its unwind exit"))?;
-        exit.block = label;
+        if let Instr::BrIf(exit) = &mut func.block_mut(site.guard).instrs[at].0 {
+            exit.block = label;
+        }
     }
     Ok(())
+}
+
+/// Where in `guard` (a pause point's sequence) its unwind exit is: the `br_if` to the flow
+/// pass's unwind block.
+fn unwind_exit(func: &LocalFunction, flow: &FlowResult, guard: InstrSeqId) -> Option<usize> {
+    func.block(guard)
+        .instrs
+        .iter()
+        .position(|(i, _)| matches!(i, Instr::BrIf(b) if b.block == flow.unwind_block))
 }
 
 /// The reference types (nullable) among `saved` that need a side stack.
