@@ -90,6 +90,13 @@ impl<'a> StackTypeOracle<'a> {
         self.shifts = Some((imported, shifts));
     }
 
+    /// Size in bytes of the kept body of the function at input index `func_index`.
+    pub fn body_size(&self, func_index: u32) -> Option<usize> {
+        self.bodies
+            .get(&func_index)
+            .map(|(_, body)| body.range().len())
+    }
+
     /// Take out the body of the function at input index `func_index`, to replay with
     /// [`StackTypeOracle::frame_stacks`] (which can run on any thread).
     pub fn take(&mut self, func_index: u32) -> Result<Body<'a>> {
