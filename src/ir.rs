@@ -90,14 +90,36 @@ pub fn catch_label(catch: &TryTableCatch) -> InstrSeqId {
 /// Every instruction sequence reachable from the function's entry, in pre-order (a sequence
 /// comes before the sequences nested in it, siblings in program order).
 pub fn seqs_pre_order(func: &LocalFunction) -> Vec<InstrSeqId> {
+    pre_order(func, func.entry_block(), |seq| seq, |_, child| child)
+}
+
+/// [`seqs_pre_order`], each sequence with how deeply it is nested (the body is 1). The
+/// passes recurse once per level, so the deepest sizes the stack they run on.
+pub fn seqs_pre_order_nested(func: &LocalFunction) -> Vec<(InstrSeqId, usize)> {
+    pre_order(
+        func,
+        (func.entry_block(), 1),
+        |(seq, _)| seq,
+        |(_, depth), child| (child, depth + 1),
+    )
+}
+
+/// The pre-order walk both of the above make, from `entry`: `seq` gives the sequence of an
+/// item, `nested` the item of a sequence nested in an item's.
+fn pre_order<T: Copy>(
+    func: &LocalFunction,
+    entry: T,
+    seq: impl Fn(T) -> InstrSeqId,
+    nested: impl Fn(T, InstrSeqId) -> T,
+) -> Vec<T> {
     let mut order = Vec::new();
-    let mut stack = vec![func.entry_block()];
-    while let Some(seq) = stack.pop() {
-        order.push(seq);
+    let mut stack = vec![entry];
+    while let Some(item) = stack.pop() {
+        order.push(item);
         let before = stack.len();
-        for (instr, _) in func.block(seq).instrs.iter() {
+        for (instr, _) in func.block(seq(item)).instrs.iter() {
             if has_child_seqs(instr) {
-                stack.extend(child_seqs(instr));
+                stack.extend(child_seqs(instr).map(|child| nested(item, child)));
             }
         }
         // Children were pushed in program order; reverse them so the first pops first.
@@ -113,22 +135,6 @@ pub fn instr_count(func: &LocalFunction) -> usize {
         .into_iter()
         .map(|seq| func.block(seq).instrs.len())
         .sum()
-}
-
-/// How deeply blocks nest in the function (the body alone is 1). The passes recurse once per
-/// level, so this sizes the stack they run on.
-pub fn nesting_depth(func: &LocalFunction) -> usize {
-    let mut deepest = 0;
-    let mut stack = vec![(func.entry_block(), 1)];
-    while let Some((seq, depth)) = stack.pop() {
-        deepest = deepest.max(depth);
-        for (instr, _) in func.block(seq).instrs.iter() {
-            if has_child_seqs(instr) {
-                stack.extend(child_seqs(instr).map(|child| (child, depth + 1)));
-            }
-        }
-    }
-    deepest
 }
 
 /// The function a direct call (or tail call) goes to.

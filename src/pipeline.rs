@@ -91,20 +91,9 @@ pub fn run(input: &[u8], options: &Options) -> Result<Output> {
     }
     // The passes recurse once per nesting level: run them on a stack deep enough for the
     // most deeply nested function to instrument (refusing absurd depths).
-    let nestings: Vec<usize> = {
-        use rayon::iter::{IntoParallelRefIterator, ParallelIterator};
-        to_instrument
-            .par_iter()
-            .map(
-                |&index| match &module.funcs.get(graph.funcs[index].id).kind {
-                    FunctionKind::Local(func) => ir::nesting_depth(func),
-                    _ => 0,
-                },
-            )
-            .collect()
-    };
     let mut depth = 0;
-    for (&index, &nesting) in to_instrument.iter().zip(&nestings) {
+    for &index in &to_instrument {
+        let nesting = graph.funcs[index].nesting;
         if nesting > MAX_NESTING {
             return Err(Error::unsupported(format!(
                 "function `{}` nests blocks {nesting} levels deep; asyncify instruments \

@@ -34,6 +34,8 @@ pub struct FuncFacts {
     pub api_calls: BTreeSet<Api>,
     /// The names the function is exported under.
     pub exports: Vec<String>,
+    /// How deeply blocks nest in the body (the body alone is 1; 0 for an import).
+    pub nesting: usize,
 }
 
 /// The call graph.
@@ -72,6 +74,7 @@ impl CallGraph {
                 tail_calls: false,
                 api_calls: BTreeSet::new(),
                 exports: Vec::new(),
+                nesting: 0,
             };
             match &func.kind {
                 FunctionKind::Import(import) => {
@@ -83,7 +86,8 @@ impl CallGraph {
                 }
                 FunctionKind::Local(local) => {
                     let mut callees = BTreeSet::new();
-                    for seq in ir::seqs_pre_order(local) {
+                    for (seq, depth) in ir::seqs_pre_order_nested(local) {
+                        facts.nesting = facts.nesting.max(depth);
                         let instrs = &local.block(seq).instrs;
                         for (at, (instr, _)) in instrs.iter().enumerate() {
                             scanner.instr(index, instrs, at);
