@@ -200,6 +200,10 @@ function transformTables(results, targets) {
     summarize(sizeChecks.net, (c) => c.pass, (a, b) => a > b)]);
   targets.push(['(the same against wasm-opt 108, with `-O --split huge`)',
     summarize(sizeChecks.huge, (c) => c.pass, (a, b) => a > b)]);
+  // The issue's stricter size target, for once indirect calls are narrowed (they are by
+  // default): half of Binaryen's cost net of its optimizer.
+  targets.push(['Bytes added ≤ 0.5× wasm-opt 108\'s net of its own `-O` (the target with indirect calls narrowed)',
+    summarize(sizeChecks.net, (c) => (Number.isFinite(c.x) ? c.x <= 0.5 : c.pass), (a, b) => a > b)]);
   // Where wasm-opt timed out the ratio is a lower bound (shown as ≥); counted as met only if
   // that bound reaches 50.
   targets.push(['Transform ≥ 50× faster than wasm-opt 108', summarize(speed.fast, (c) => c.x >= 50, (a, b) => a < b)]);
