@@ -349,6 +349,15 @@ pub fn new_seq_typed(
     id
 }
 
+/// Drop the value on top of the stack: remove the instructions computing it if they are
+/// pure, else add a `drop`.
+pub fn drop_value(out: &mut Vec<Located>) {
+    match pure_value_start(out) {
+        Some(start) => out.truncate(start),
+        None => out.push((walrus::ir::Drop {}.into(), Default::default())),
+    }
+}
+
 /// If the instructions at the end of `out` compute exactly the top value without side
 /// effects or traps, where they start.
 pub fn pure_value_start(out: &[Located]) -> Option<usize> {

@@ -57,9 +57,9 @@
 
 use crate::error::{Error, Result};
 use crate::ir::{IdSet, Located, eval_binop, eval_unop, global_get, if_else};
-use crate::ir::{local_get as get, new_seq, pure_value_start};
+use crate::ir::{drop_value, local_get as get, new_seq, pure_value_start};
 use walrus::ir::{BinaryOp, Block, Br, Call, Const, Instr, InstrSeqId, InstrSeqType, Return};
-use walrus::ir::{Drop, LocalTee, Value};
+use walrus::ir::{LocalTee, Value};
 use walrus::{FunctionId, GlobalId, LocalFunction, LocalId};
 
 /// Instructions (as [`crate::ir::instr_count`] counts them, after the flow pass) above which
@@ -132,7 +132,8 @@ fn specialize(func: &mut LocalFunction, resume: LocalId) {
     for &seq in order.iter().rev() {
         fold(func, seq, resume, targets.as_ref());
     }
-    remove_dead_stores(func);
+    // The folding leaves `$resume`'s copies, such as `rewind_to`, unread.
+    crate::passes::cleanup::remove_dead_stores(func);
 }
 
 /// Every sequence a branch in `seqs` targets, or `None` if the function has legacy
@@ -291,40 +292,6 @@ fn merge_reload(out: &mut Vec<Located>, at: usize) {
     }
 }
 
-/// Remove stores to locals nothing reads (the folding leaves `$resume`'s copies, such as
-/// `rewind_to`, unread).
-fn remove_dead_stores(func: &mut LocalFunction) {
-    let order = crate::ir::seqs_pre_order(func);
-    let mut read = crate::ir::IdSet::default();
-    for &seq in &order {
-        for (instr, _) in &func.block(seq).instrs {
-            if let Instr::LocalGet(g) = instr {
-                read.insert(g.local);
-            }
-        }
-    }
-    for &seq in &order {
-        let dead = |instr: &Instr| match instr {
-            Instr::LocalSet(s) => !read.contains(&s.local),
-            Instr::LocalTee(t) => !read.contains(&t.local),
-            _ => false,
-        };
-        if !func.block(seq).instrs.iter().any(|(i, _)| dead(i)) {
-            continue;
-        }
-        let instrs = std::mem::take(&mut func.block_mut(seq).instrs);
-        let mut out = Vec::with_capacity(instrs.len());
-        for (instr, loc) in instrs {
-            match &instr {
-                Instr::LocalSet(_) if dead(&instr) => drop_value(&mut out),
-                Instr::LocalTee(_) if dead(&instr) => {}
-                _ => out.push((instr, loc)),
-            }
-        }
-        func.block_mut(seq).instrs = out;
-    }
-}
-
 fn i32(value: i32) -> Located {
     crate::ir::i32_const(value)
 }
@@ -344,15 +311,6 @@ fn tail_const(out: &[Located], depth: usize) -> Option<i32> {
             value: Value::I32(v),
         }) => Some(*v),
         _ => None,
-    }
-}
-
-/// Drop the value on top of the stack: remove the instructions computing it if they are
-/// pure, else add a `drop`.
-fn drop_value(out: &mut Vec<Located>) {
-    match pure_value_start(out) {
-        Some(start) => out.truncate(start),
-        None => out.push((Drop {}.into(), Default::default())),
     }
 }
 
