@@ -721,6 +721,17 @@ fn exported_name(module: &Module, memory: MemoryId) -> Option<String> {
     })
 }
 
+/// The error for a module that already exports `export`, one of the API's functions.
+pub fn already_asyncified(export: &str) -> Error {
+    Error::new(
+        ErrorKind::BadOptions,
+        format!(
+            "module already exports `{export}`; was it already asyncified? Running asyncify \
+             twice is not supported"
+        ),
+    )
+}
+
 /// Refuse modules that already have the ABI's exports or globals (already asyncified?), or
 /// exports with the names asyncify would add.
 fn check_no_clashes(module: &Module, options: &Options) -> Result<()> {
@@ -768,14 +779,7 @@ fn check_no_clashes(module: &Module, options: &Options) -> Result<()> {
     }
     for api in abi::API {
         if module.exports.iter().any(|e| e.name == api.export_name()) {
-            return Err(Error::new(
-                ErrorKind::BadOptions,
-                format!(
-                    "module already exports `{}`; was it already asyncified? Running asyncify \
-                     twice is not supported",
-                    api.export_name()
-                ),
-            ));
+            return Err(already_asyncified(api.export_name()));
         }
     }
     for global in [abi::STATE_GLOBAL, abi::DATA_GLOBAL] {
