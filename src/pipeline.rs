@@ -861,8 +861,8 @@ fn add_copy(module: &mut Module, of: FunctionId, name: &str) -> FunctionId {
 /// Refuse, before anything is parsed into IR, what the section headers already show asyncify
 /// cannot take: components (the transform works on core modules), relocatable object files
 /// (their relocations point at code offsets the transform moves) and modules that already
-/// export the asyncify API (a second run is refused anyway, after the whole parse: a 16 MB
-/// module took 940 MB and two seconds to be told so).
+/// export the asyncify API (refused after the whole parse before: a 16 MB module took 940 MB
+/// and two seconds to be told so).
 fn refuse_early(wasm: &[u8]) -> Result<()> {
     use wasmparser::{Encoding, Payload};
     for payload in wasmparser::Parser::new(0).parse_all(wasm) {
@@ -889,7 +889,14 @@ fn refuse_early(wasm: &[u8]) -> Result<()> {
             Payload::ExportSection(exports) => {
                 for export in exports.into_iter().flatten() {
                     if abi::API.iter().any(|api| api.export_name() == export.name) {
-                        return Err(runtime_api::already_asyncified(export.name));
+                        return Err(Error::new(
+                            crate::ErrorKind::BadOptions,
+                            format!(
+                                "module already exports `{}`; was it already asyncified? \
+                                 Running asyncify twice is not supported",
+                                export.name
+                            ),
+                        ));
                     }
                 }
             }

@@ -721,19 +721,9 @@ fn exported_name(module: &Module, memory: MemoryId) -> Option<String> {
     })
 }
 
-/// The error for a module that already exports `export`, one of the API's functions.
-pub fn already_asyncified(export: &str) -> Error {
-    Error::new(
-        ErrorKind::BadOptions,
-        format!(
-            "module already exports `{export}`; was it already asyncified? Running asyncify \
-             twice is not supported"
-        ),
-    )
-}
-
-/// Refuse modules that already have the ABI's exports or globals (already asyncified?), or
-/// exports with the names asyncify would add.
+/// Refuse modules that already have the ABI's globals (already asyncified?), or exports with
+/// the names asyncify would add. A module exporting the API's functions never gets here: the
+/// pipeline refuses it from its export section, before the parse.
 fn check_no_clashes(module: &Module, options: &Options) -> Result<()> {
     let adds_memory = options.in_secondary_memory || module.memories.iter().next().is_none();
     if adds_memory && module.exports.iter().any(|e| e.name == abi::ADDED_MEMORY) {
@@ -775,11 +765,6 @@ fn check_no_clashes(module: &Module, options: &Options) -> Result<()> {
                     ),
                 ));
             }
-        }
-    }
-    for api in abi::API {
-        if module.exports.iter().any(|e| e.name == api.export_name()) {
-            return Err(already_asyncified(api.export_name()));
         }
     }
     for global in [abi::STATE_GLOBAL, abi::DATA_GLOBAL] {
